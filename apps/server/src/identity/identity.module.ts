@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
+import { AuthService } from './auth.service.js';
+import { Clock } from './clock.js';
+import { IdentityHousekeeping } from './identity-housekeeping.service.js';
+import { IdentityController } from './identity.controller.js';
+import { LoginThrottle } from './login-throttle.service.js';
+import { PasswordHasher } from './password-hasher.service.js';
+import { SourceRateLimiter } from './source-rate-limiter.service.js';
+import { UsersService } from './users.service.js';
+
+/**
+ * The identity directory and authentication (spec §6.2–§6.5, §7): users, enrollment,
+ * UPA login, lockout and rate limits. The SCA check comes from the PKI feature
+ * through the optional `SCA_AUTHENTICATOR` provider (a global module of theirs).
+ */
+@Module({
+  imports: [AuditModule],
+  controllers: [IdentityController],
+  providers: [
+    UsersService,
+    AuthService,
+    PasswordHasher,
+    LoginThrottle,
+    SourceRateLimiter,
+    Clock,
+    IdentityHousekeeping,
+  ],
+  exports: [UsersService, AuthService],
+})
+export class IdentityModule {}

@@ -1,0 +1,24 @@
+import { vi } from 'vitest';
+import { type IrpSession, type SessionPrincipal } from '../../transport/irp-session.js';
+
+/** A logged-in session as the registry sees it, recording close() calls. */
+export function fakeSession(
+  principal: SessionPrincipal,
+  address = '192.0.2.10',
+): IrpSession & {
+  close: ReturnType<typeof vi.fn>;
+} {
+  return {
+    id: `fake-${Math.random().toString(36).slice(2)}`,
+    state: 'authenticated',
+    peer: { address, family: 'ipv4', port: 40000, certificateChain: [] },
+    txn: 'T-1',
+    principal,
+    connectedAt: new Date(),
+    authenticate: vi.fn(),
+    notify: vi.fn(),
+    close: vi.fn(),
+    greeting: vi.fn(),
+    attributes: new Map(),
+  };
+}

@@ -1,0 +1,65 @@
+import { type Greeting, type IrpNotify } from '@irp/protocol';
+
+/** Spec §6.1 states. `connected` lasts until the greeting is sent. */
+export type SessionState = 'connected' | 'unauthenticated' | 'authenticated' | 'closed';
+
+/** How the session was logged in (spec §6.2, §6.3). */
+export type AuthMethod = 'sca' | 'upa';
+
+/** Reasons of `<notify event="session">` (spec §11). */
+export type SessionCloseReason =
+  'shutdown' | 'disabled' | 'password-changed' | 'revoked' | 'too-slow';
+
+/** The authenticated principal of a session. */
+export interface SessionPrincipal {
+  /** Internal user key (database id). */
+  userKey: string;
+  /** The user id, lower-case (spec §7.1). */
+  userId: string;
+  /** The IRP address `userId@domain`. */
+  address: string;
+  method: AuthMethod;
+  /** SCA only: serial (32 hex digits) of the certificate that authenticated the session. */
+  certificateSerial?: string;
+}
+
+/** The TLS peer as the transport saw it. */
+export interface SessionPeer {
+  /** Source address; IPv4 in dotted form, never `::ffff:a.b.c.d` (spec §8). */
+  address: string;
+  family: 'ipv4' | 'ipv6';
+  port: number;
+  /** DER of the client certificate presented in the handshake, if any. */
+  certificate?: Buffer;
+  /** DER of the certificates the client sent after its own, issuer first. */
+  certificateChain: Buffer[];
+}
+
+/**
+ * The per-connection session as feature handlers see it (through `IrpContext`).
+ * The transport owns the object; handlers of one connection run one at a time, in
+ * order, so they can read and change it without locking.
+ */
+export interface IrpSession {
+  /** Unique id of this connection within the server process. */
+  readonly id: string;
+  readonly state: SessionState;
+  readonly peer: SessionPeer;
+  /** Server transaction id of the command being handled (spec §4). */
+  readonly txn: string;
+  readonly principal: SessionPrincipal | undefined;
+  readonly connectedAt: Date;
+  /** Marks the session authenticated (login, enroll). */
+  authenticate(principal: SessionPrincipal): void;
+  /** Pushes a notify to this client (queued, bounded; spec §11). */
+  notify(notify: IrpNotify): void;
+  /**
+   * Closes the session. With a reason, a `session` notify is sent first. When called
+   * while a command is being handled, the close happens after its response.
+   */
+  close(reason?: SessionCloseReason): void;
+  /** The greeting as it stands now (spec §6.6) — `hello` answers with it. */
+  greeting(): Promise<Greeting>;
+  /** Per-session state that features keep (counters, subscriptions), keyed by a symbol of theirs. */
+  readonly attributes: Map<symbol, unknown>;
+}

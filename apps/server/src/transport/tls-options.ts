@@ -1,0 +1,60 @@
+import { constants } from 'node:crypto';
+import { type TlsOptions } from 'node:tls';
+import { ALPN_PROTOCOL } from '@irp/protocol';
+
+/**
+ * Spec §1: TLS 1.3 (preferred) or 1.2 with ephemeral key exchange and AEAD only.
+ * OpenSSL takes the TLS 1.3 suite names in the same list (STACK.md).
+ */
+export const IRP_CIPHERS = [
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'DHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/** The server's key and certificate chain, and the CAs that client certificates may chain to. */
+export interface TlsCredentials {
+  key: string | Buffer;
+  /** The server certificate followed by its issuing chain, PEM. */
+  cert: string | Buffer;
+  /** Trusted roots for client certificates (the domain CA), PEM. */
+  ca?: string | Buffer | undefined;
+}
+
+/** The secure-context part of the listener options: swapped in place on certificate renewal. */
+export function secureContextOptions(credentials: TlsCredentials): TlsOptions {
+  return {
+    key: credentials.key,
+    cert: credentials.cert,
+    ca: credentials.ca,
+    minVersion: 'TLSv1.2',
+    ciphers: IRP_CIPHERS,
+    honorCipherOrder: true,
+    dhparam: 'auto',
+    // spec §1: no compression, no renegotiation
+    secureOptions: constants.SSL_OP_NO_RENEGOTIATION | constants.SSL_OP_NO_COMPRESSION,
+  };
+}
+
+/** Full listener options (spec §1). */
+export function irpTlsServerOptions(
+  credentials: TlsCredentials,
+  handshakeTimeoutMs: number,
+): TlsOptions {
+  return {
+    ...secureContextOptions(credentials),
+    // A client certificate is requested, never required: it only enables SCA (§1, §6.2),
+    // and the server never aborts a handshake because of it (§6.6).
+    requestCert: true,
+    rejectUnauthorized: false,
+    handshakeTimeout: handshakeTimeoutMs,
+    // §1: accept a client offering no ALPN (the callback is not called then); refuse one whose
+    // list lacks irp/1 — returning undefined makes Node send `no_application_protocol`.
+    ALPNCallback: ({ protocols }) =>
+      protocols.includes(ALPN_PROTOCOL) ? ALPN_PROTOCOL : undefined,
+  };
+}

@@ -1,0 +1,130 @@
+// Shared helpers of the benchmark harness: child processes, statistics, reporting.
+import { fork, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const address = s.address();
+      s.close(() =>
+        address && typeof address === 'object'
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/** Percentile (0–100) of a sorted array. */
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+/** Median/min/max of repeated measurements. */
+export function summary(values) {
+  const s = [...values].sort((a, b) => a - b);
+  return { median: percentile(s, 50), min: s[0], max: s[s.length - 1], runs: s.length };
+}
+
+/**
+ * Runs `scenario` in `workers` separate processes (bench/worker.mjs) for `seconds`,
+ * so that load and server never share an event loop. Returns ops/s and latencies.
+ */
+export async function runWorkers({ scenario, workers, concurrency, seconds, params }) {
+  const procs = [];
+  for (let i = 0; i < workers; i++) {
+    const child = fork(fileURLToPath(new URL('./worker.mjs', import.meta.url)), [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    procs.push(child);
+  }
+  const perWorker = Math.max(1, Math.round(concurrency / workers));
+  const ready = procs.map((child, index) => {
+    child.send({
+      type: 'prepare',
+      scenario,
+      concurrency: perWorker,
+      params: { ...params, workerIndex: index },
+    });
+    return waitMessage(child, 'ready');
+  });
+  await Promise.all(ready);
+  const start = Date.now() + 50;
+  const results = procs.map((child) => {
+    child.send({ type: 'run', startAt: start, seconds });
+    return waitMessage(child, 'result');
+  });
+  const all = await Promise.all(results);
+  for (const child of procs) child.kill();
+  const latencies = all.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const ops = all.reduce((n, r) => n + r.ops, 0);
+  const errors = all.reduce((n, r) => n + r.errors, 0);
+  const firstError = all.find((r) => r.firstError)?.firstError;
+  return {
+    opsPerSec: ops / seconds,
+    ops,
+    errors,
+    firstError,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
+}
+
+async function waitMessage(child, type) {
+  for (;;) {
+    const [message] = await Promise.race([
+      once(child, 'message'),
+      once(child, 'exit').then(([code]) => {
+        throw new Error(`bench worker exited with ${code} before '${type}'`);
+      }),
+    ]);
+    if (message?.type === 'error') throw new Error(`bench worker: ${message.error}`);
+    if (message?.type === type) return message;
+  }
+}
+
+/** Starts the production server (apps/server/dist) as a child process; resolves when it listens. */
+export async function startServer(env) {
+  const child = spawn(process.execPath, ['apps/server/dist/main.js'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, IRP_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${output}`);
+    try {
+      const r = await fetch(`http://127.0.0.1:${env.HTTP_PORT}/healthz`);
+      if (r.ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`server did not start:\n${output}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    child,
+    output: () => output,
+    async stop() {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+/** Formats a number for the table. */
+export function fmt(n, digits = 1) {
+  if (n === undefined || Number.isNaN(n)) return '–';
+  return n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(digits);
+}

@@ -1,0 +1,235 @@
+// `npm run bench [-- --quick] [-- --only 1,3]`: the IRP server's performance against
+// baselines measured in the same run (issue 7). Every figure is a ratio to its baseline,
+// because these machines are shared and absolute numbers drift.
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { ROOT, fmt, freePort, runWorkers, startServer, summary } from './lib.mjs';
+
+const args = process.argv.slice(2);
+const QUICK = args.includes('--quick');
+const only = args.includes('--only')
+  ? new Set(args[args.indexOf('--only') + 1].split(','))
+  : undefined;
+const RUNS = 3;
+const SECONDS = QUICK ? 2 : 5;
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+const rows = [];
+const notes = [];
+const log = (line) => process.stderr.write(`${line}\n`);
+
+function record(row) {
+  rows.push(row);
+  log(
+    `  ${row.figure} ${row.name}: ${fmt(row.value)} ${row.unit}` +
+      (row.baseline !== undefined
+        ? ` vs ${fmt(row.baseline)} (${row.baselineName}) = ${fmt(row.ratio, 2)}×`
+        : ''),
+  );
+}
+
+/** Alternates measurement and baseline RUNS times and keeps the median of each (and min/max). */
+async function compare(figure, name, unit, goal, measure, baselineName, baseline) {
+  const values = [];
+  const bases = [];
+  let extra = {};
+  for (let i = 0; i < RUNS; i++) {
+    const b = await baseline();
+    const m = await measure();
+    bases.push(b.opsPerSec);
+    values.push(m.opsPerSec);
+    extra = {
+      p50: m.p50,
+      p99: m.p99,
+      errors: (extra.errors ?? 0) + (m.errors ?? 0),
+      firstError: extra.firstError ?? m.firstError,
+    };
+  }
+  const v = summary(values);
+  const bl = summary(bases);
+  const ratio = v.median / bl.median;
+  record({
+    figure,
+    name,
+    unit,
+    value: v.median,
+    min: v.min,
+    max: v.max,
+    baselineName,
+    baseline: bl.median,
+    baselineMin: bl.min,
+    baselineMax: bl.max,
+    ratio,
+    goal,
+    met: goal ? ratio >= goal : undefined,
+    ...extra,
+  });
+}
+
+async function main() {
+  if (!existsSync(join(ROOT, 'apps/server/dist/main.js')))
+    throw new Error('No build: run `npm run build` first');
+  const started = Date.now();
+  log(
+    `IRP benchmark (${QUICK ? 'quick' : 'full'}): ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+  );
+
+  const dbName = `irp_bench_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  await admin.end();
+  const dbUrl = new URL(ADMIN_URL);
+  dbUrl.pathname = `/${dbName}`;
+
+  const dataDir = await mkdtemp(join(tmpdir(), 'irp-bench-'));
+  const [irpPort, httpPort, barePort] = [await freePort(), await freePort(), await freePort()];
+  const server = await startServer({
+    DATABASE_URL: dbUrl.toString(),
+    IRP_DATA_DIR: dataDir,
+    IRP_HOST: '127.0.0.1',
+    IRP_PORT: String(irpPort),
+    HTTP_PORT: String(httpPort),
+    IRP_OPEN_REGISTRATION: 'true',
+    IRP_ALLOW_LOCAL_ADDRESSES: 'true',
+    IRP_RATE_LOGIN_PER_MIN: '100000000',
+    IRP_RATE_REGISTER_PER_MIN: '100000000',
+    IRP_MAX_SESSIONS: '200000',
+  });
+  let bare;
+  try {
+    const certFile = join(dataDir, 'tls', 'server.crt');
+    const keyFile = join(dataDir, 'tls', 'server.key');
+    const ca = await readFile(certFile, 'utf8');
+    bare = fork(fileURLToPath(new URL('./bare-tls-server.mjs', import.meta.url)), [
+      certFile,
+      keyFile,
+      String(barePort),
+    ]);
+    await once(bare, 'message');
+    const irp = { port: irpPort, ca };
+    const bareTarget = { port: barePort, ca };
+    const load = { workers: 2, concurrency: 16, seconds: SECONDS };
+
+    if (!only || only.has('1')) {
+      log('figure 1: TLS connect + greeting');
+      await compare(
+        '1',
+        'connect + greeting (no client cert)',
+        'conn/s',
+        0.85,
+        () => runWorkers({ ...load, scenario: 'irp-connect', params: irp }),
+        'bare Node TLS',
+        () => runWorkers({ ...load, scenario: 'bare-connect', params: bareTarget }),
+      );
+      const clientCert = await makeClientCert(dataDir);
+      await compare(
+        '1',
+        'connect + greeting (client cert)',
+        'conn/s',
+        0.85,
+        () => runWorkers({ ...load, scenario: 'irp-connect', params: { ...irp, ...clientCert } }),
+        'bare Node mTLS',
+        () =>
+          runWorkers({
+            ...load,
+            scenario: 'bare-connect',
+            params: { ...bareTarget, ...clientCert },
+          }),
+      );
+    }
+    for (const figure of ['2', '3', '4', '5', '6', '7', '8', '9']) {
+      if (!only || only.has(figure))
+        notes.push(
+          `figure ${figure}: not measured yet — its feature has not landed (see docs/performance.md)`,
+        );
+    }
+  } finally {
+    bare?.kill();
+    await server.stop();
+    const a = new pg.Client({ connectionString: ADMIN_URL });
+    await a.connect();
+    await a.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await a.end();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  await report(started);
+}
+
+/** A throwaway client certificate (self-signed: the handshake cost is what figure 1 measures). */
+async function makeClientCert(dataDir) {
+  const { execFileSync } = await import('node:child_process');
+  const certFile = join(dataDir, 'bench-client.crt');
+  const keyFile = join(dataDir, 'bench-client.key');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-subj',
+      '/CN=bench',
+      '-days',
+      '1',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ],
+    { stdio: 'ignore' },
+  );
+  return { certFile, keyFile };
+}
+
+async function report(started) {
+  const lines = [
+    '| figure | measurement | value | baseline | ratio | goal | met | p50 ms | p99 ms |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.figure} | ${r.name} | ${fmt(r.value)} ${r.unit} (${fmt(r.min)}–${fmt(r.max)}) | ${r.baseline === undefined ? '–' : `${fmt(r.baseline)} ${r.baselineName}`} | ${fmt(r.ratio, 2)}× | ${r.goal ? `≥ ${r.goal}×` : '–'} | ${r.met === undefined ? '–' : r.met ? 'yes' : '**no**'} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} |`,
+    ),
+    ...notes.map((n) => `\n- ${n}`),
+  ];
+  const table = lines.join('\n');
+  console.log(table);
+  const date = new Date().toISOString().replace(/[:.]/g, '-');
+  await mkdir(join(ROOT, 'bench', 'results'), { recursive: true });
+  const file = join(ROOT, 'bench', 'results', `${date}.json`);
+  await writeFile(
+    file,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        quick: QUICK,
+        machine: {
+          cores: cpus().length,
+          model: cpus()[0]?.model,
+          memGiB: Math.round(totalmem() / 2 ** 30),
+          node: process.version,
+        },
+        rows,
+        notes,
+        seconds: (Date.now() - started) / 1000,
+      },
+      null,
+      2,
+    ),
+  );
+  log(`results: ${file} (${Math.round((Date.now() - started) / 1000)} s)`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
