@@ -39,5 +39,10 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
     },
   },
+  {
+    // plain JavaScript (scripts, the benchmark harness): no type information to check against
+    files: ['**/*.mjs', '**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
   prettier,
 );

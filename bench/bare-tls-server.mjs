@@ -1,9 +1,11 @@
 // Baseline of figure 1: a bare Node TLS server with the same certificate, suites,
-// ALPN and requestCert as the IRP listener. It writes one fixed greeting-sized frame
-// after the handshake and nothing else — the cost of TLS alone.
+// ALPN and requestCert as the IRP listener. After the handshake it writes one
+// precomputed greeting frame and nothing else — the cost of TLS alone. The load
+// generator is the same IrpClient for both, so the ratio isolates the server.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:tls';
 import { constants } from 'node:crypto';
+import { encodeFrame, encodeGreeting } from '@irp/protocol';
 
 const [certFile, keyFile, port] = process.argv.slice(2);
 const CIPHERS = [
@@ -15,8 +17,23 @@ const CIPHERS = [
   'ECDHE-ECDSA-CHACHA20-POLY1305',
   'ECDHE-RSA-CHACHA20-POLY1305',
 ].join(':');
-const body = Buffer.from('<irp version="1.0"><greeting>' + 'x'.repeat(900) + '</greeting></irp>');
-const frame = Buffer.concat([Buffer.from([0, 0, body.length >> 8, body.length & 255]), body]);
+const frame = encodeFrame(
+  encodeGreeting({
+    server: 'localhost',
+    domain: 'localhost',
+    serverTime: new Date(),
+    versions: ['1.0'],
+    authMethods: ['sca', 'upa'],
+    clientCertificate: { status: 'none' },
+    registration: { open: true, enrollment: true },
+    commands: ['hello', 'info', 'login', 'logout', 'lookupAddress', 'ping', 'register', 'registerAddress'],
+    limits: {
+      maxFrameBytes: 1048576, maxDepth: 16, maxElements: 10000, maxTextBytes: 262144, authTimeoutSeconds: 30,
+      idleTimeoutSeconds: 600, maxSubscriptions: 1000, maxBindingsPerUser: 16, maxPkcs12PerUser: 20,
+      maxCertificateDays: 365, allowLocalAddresses: true,
+    },
+  }),
+);
 const server = createServer(
   {
     cert: readFileSync(certFile),
@@ -32,7 +49,7 @@ const server = createServer(
   (socket) => {
     socket.getPeerCertificate(true); // the IRP server inspects it too
     socket.on('error', () => socket.destroy());
-    socket.end(frame);
+    socket.write(frame); // the client closes, as it does with the IRP server
   },
 );
 server.listen(Number(port), '127.0.0.1', () => process.send?.({ type: 'listening' }));

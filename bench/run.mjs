@@ -98,8 +98,8 @@ async function main() {
     HTTP_PORT: String(httpPort),
     IRP_OPEN_REGISTRATION: 'true',
     IRP_ALLOW_LOCAL_ADDRESSES: 'true',
-    IRP_RATE_LOGIN_PER_MIN: '100000000',
-    IRP_RATE_REGISTER_PER_MIN: '100000000',
+    IRP_RATE_LOGIN_PER_MIN: '1000000',
+    IRP_RATE_REGISTER_PER_MIN: '1000000',
     IRP_MAX_SESSIONS: '200000',
   });
   let bare;

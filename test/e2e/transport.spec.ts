@@ -34,7 +34,7 @@ describe('IRP transport over real TLS', () => {
     expect(g.limits.maxFrameBytes).toBe(1_048_576);
     expect(g.limits.maxDepth).toBe(16);
     expect(Math.abs(g.serverTime.getTime() - Date.now())).toBeLessThan(5000);
-    client.close();
+    await client.close();
   });
 
   it('answers 100 pipelined pings in order, all written in one segment', async () => {
@@ -59,7 +59,7 @@ describe('IRP transport over real TLS', () => {
       Array.from({ length: 50 }, () => client.request({ cmd: 'ping' })),
     );
     expect(replies.every((r) => r.result.code === ResultCode.Success)).toBe(true);
-    client.close();
+    await client.close();
   });
 
   it('answers 2002 to a command that needs a login (spec §6.1)', async () => {
@@ -144,7 +144,7 @@ describe('IRP transport over real TLS', () => {
     const res = await client.request({ cmd: 'hello' });
     expect(res.cmd).toBe('hello');
     expect(res.cmd === 'hello' && res.data.greeting?.domain).toBe('example.com');
-    client.close();
+    await client.close();
   });
 
   it('answers logout with 1500 and closes', async () => {

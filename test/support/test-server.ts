@@ -70,7 +70,7 @@ export async function startTestServer(
       return client;
     },
     async close() {
-      for (const client of clients) client.close();
+      await Promise.all([...clients].map((c) => c.close()));
       await app.close();
       if (!shared?.database) await database.drop();
       if (!shared?.dataDir) await rm(dataDir, { recursive: true, force: true });

@@ -15,7 +15,6 @@ import {
   closesConnection,
   decodeCommand,
   encodeFrame,
-  encodeGreeting,
   encodeNotify,
   encodeResponse,
   errorResponse,
@@ -50,6 +49,8 @@ export interface ConnectionHost {
   readonly maxQueuedBytes: number;
   nextTxn(): string;
   buildGreeting(session: IrpSession): Promise<Greeting>;
+  /** The encoded greeting document for a new connection (cached by the host). */
+  greetingDocument(session: IrpSession): Promise<Buffer>;
   /** Whether this server has a handler for the command (what the greeting lists). */
   implements(cmd: string): boolean;
   /** Runs the feature handler of `command`. */
@@ -135,9 +136,9 @@ export class IrpConnection implements IrpSession {
   /** Sends the greeting (spec §6.6) and starts reading commands. */
   async start(): Promise<void> {
     try {
-      const greeting = await this.host.buildGreeting(this);
+      const greeting = await this.host.greetingDocument(this);
       if (this.state === 'closed') return;
-      this.write(encodeGreeting(greeting));
+      this.write(greeting);
       this.state = 'unauthenticated';
       this.pump();
     } catch {

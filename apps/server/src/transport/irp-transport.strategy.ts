@@ -12,6 +12,7 @@ import {
   type XmlLimits,
   IrpProtocolError,
   PROTOCOL_VERSION,
+  encodeGreeting,
   RESULT_MESSAGES,
   ResultCode,
 } from '@irp/protocol';
@@ -23,6 +24,7 @@ import { type IrpReply } from '../common/irp-reply.js';
 import {
   CLIENT_CERTIFICATE_INSPECTOR,
   type ClientCertificateInspector,
+  type ClientCertificateReport,
   noClientCertificateInspector,
 } from './client-certificate-inspector.js';
 import { IrpConnection, type ConnectionHost } from './irp-connection.js';
@@ -46,6 +48,8 @@ export class IrpTransportStrategy
   private readonly connections = new Set<IrpConnection>();
   private readonly txnPrefix = randomBytes(4).toString('hex');
   private txnCounter = 0;
+  private greetingSecond = 0;
+  private readonly greetingCache = new Map<string, Buffer>();
   private readonly log = new Logger('IrpTransport');
   readonly limits: XmlLimits;
   readonly maxFrameBytes: number;
@@ -188,12 +192,37 @@ export class IrpTransportStrategy
   }
 
   async buildGreeting(session: IrpSession): Promise<Greeting> {
+    return this.greetingFor(await this.certificateInspector.inspect(session.peer), new Date());
+  }
+
+  /**
+   * The greeting sent on connect. Only `serverTime` (whole seconds) and the client
+   * certificate verdict vary, so encoded documents are cached per second and verdict:
+   * encoding dominated the server's cost of a connection after the TLS handshake.
+   */
+  async greetingDocument(session: IrpSession): Promise<Buffer> {
+    const report = await this.certificateInspector.inspect(session.peer);
+    const now = Date.now();
+    const second = Math.floor(now / 1000);
+    if (second !== this.greetingSecond) {
+      this.greetingCache.clear();
+      this.greetingSecond = second;
+    }
+    const key = `${report.status}|${report.user ?? ''}`;
+    let document = this.greetingCache.get(key);
+    if (!document) {
+      document = encodeGreeting(this.greetingFor(report, new Date(second * 1000)));
+      if (this.greetingCache.size < 256) this.greetingCache.set(key, document);
+    }
+    return document;
+  }
+
+  private greetingFor(clientCertificate: ClientCertificateReport, serverTime: Date): Greeting {
     const c = this.config;
-    const clientCertificate = await this.certificateInspector.inspect(session.peer);
     return {
       server: c.serverName,
       domain: c.domain,
-      serverTime: new Date(),
+      serverTime,
       versions: [PROTOCOL_VERSION],
       authMethods: ['sca', 'upa'],
       clientCertificate,
