@@ -57,7 +57,8 @@ export {
   type CertificateExtension,
   type SubjectAltNames,
 } from './certificate/parsed-certificate.js';
-export type { GeneralName } from './certificate/general-name.js';
+export { canonicalIpv6, type GeneralName } from './certificate/general-name.js';
+export { importSpki, type ImportedPublicKey } from './keys/spki.js';
 
 // CA
 export { CaSigner, type CaSignerOptions } from './ca/ca-signer.js';
@@ -91,6 +92,11 @@ export {
   type IssueServerCertificateOptions,
   type IssuedCertificate,
 } from './issuance/certificate-issuer.js';
+export {
+  issueServerTlsCredentials,
+  type ServerTlsCredentialsOptions,
+  type ServerTlsCredentials,
+} from './issuance/server-tls.js';
 
 // Revocation
 export {

@@ -9,22 +9,13 @@
  * | `policy` | parseable but not allowed: weak or unsupported key, weak signature hash, certificate not naming the caller | 2306 |
  * | `validity` | outside the validity period at the time of the check | 2304 |
  * | `chain` | does not chain to the expected issuer / trust anchor, or an issuer is not a CA | 2306 (upload) / 2200 (SCA) |
- * | `signature` | a signature over data (attestation, certificate) does not verify | 2306 |
  * | `mismatch` | two things that must belong together do not (key vs. certificate, algorithm vs. key type) | 2306 |
  * | `decrypt` | decryption or integrity check failed: wrong master key, wrong passphrase, or tampered data | 2200/2306 or fatal at start-up |
  * | `unsupported` | well-formed but uses an algorithm or feature this library does not implement | 2101 / 2306 |
  * | `argument` | an option passed by the caller is invalid (programming or configuration error) | 2400 / 2004 |
  */
 export type PkiErrorCode =
-  | 'syntax'
-  | 'policy'
-  | 'validity'
-  | 'chain'
-  | 'signature'
-  | 'mismatch'
-  | 'decrypt'
-  | 'unsupported'
-  | 'argument';
+  'syntax' | 'policy' | 'validity' | 'chain' | 'mismatch' | 'decrypt' | 'unsupported' | 'argument';
 
 /** Every {@link PkiErrorCode}, for exhaustive tables and tests. */
 export const PKI_ERROR_CODES: readonly PkiErrorCode[] = [
@@ -32,7 +23,6 @@ export const PKI_ERROR_CODES: readonly PkiErrorCode[] = [
   'policy',
   'validity',
   'chain',
-  'signature',
   'mismatch',
   'decrypt',
   'unsupported',

@@ -3,7 +3,10 @@ import { CaSigner } from '../ca/ca-signer.js';
 import { createDomainCa, type CaKeyAlgorithm } from '../ca/domain-ca.js';
 import { parseCertificate } from '../certificate/parsed-certificate.js';
 import { buildCsr, parseCsr } from '../csr/csr.js';
-import { CertificateIssuer, type IssueUserCertificateOptions } from '../issuance/certificate-issuer.js';
+import {
+  CertificateIssuer,
+  type IssueUserCertificateOptions,
+} from '../issuance/certificate-issuer.js';
 import { generateKeyPair, type KeyAlgorithmName } from '../keys/key-algorithm.js';
 
 /** What one benchmark iteration does. */
@@ -73,20 +76,28 @@ function interleavedRates(totalMs: number, a: () => void, b: () => void): [numbe
  * key, warms both paths up, then measures `crypto.sign` and issuance in alternating 100 ms
  * slices for `durationMs` each. For the benchmark harness; not used by the server.
  */
-export async function runIssuanceBenchmark(options: IssuanceBenchmarkOptions = {}): Promise<IssuanceBenchmarkResult> {
+export async function runIssuanceBenchmark(
+  options: IssuanceBenchmarkOptions = {},
+): Promise<IssuanceBenchmarkResult> {
   const caAlgorithm = options.caAlgorithm ?? 'P-384';
   const mode = options.mode ?? 'issue';
   const csrKeyAlgorithm = options.csrKeyAlgorithm ?? 'P-256';
   const durationMs = options.durationMs ?? 2000;
   const ca = await createDomainCa({ domain: 'bench.example', algorithm: caAlgorithm });
-  const signer = CaSigner.create({ certificate: ca.intermediate.certificateDer, privateKey: ca.intermediate.privateKeyPkcs8Der });
+  const signer = CaSigner.create({
+    certificate: ca.intermediate.certificateDer,
+    privateKey: ca.intermediate.privateKeyPkcs8Der,
+  });
   const issuer = new CertificateIssuer(signer, {
     crlUrl: 'https://dir.bench.example/pki/crl.der',
     ocspUrl: 'https://dir.bench.example/pki/ocsp',
     caIssuersUrl: 'https://dir.bench.example/pki/issuing-ca.der',
   });
   const client = await generateKeyPair(csrKeyAlgorithm);
-  const csrDer = buildCsr({ privateKey: client.privateKey, subject: [{ type: 'CN', value: 'ignored' }] }).der;
+  const csrDer = buildCsr({
+    privateKey: client.privateKey,
+    subject: [{ type: 'CN', value: 'ignored' }],
+  }).der;
   const parsed = parseCsr(csrDer);
   const base: Omit<IssueUserCertificateOptions, 'subjectKey'> = {
     userId: 'alice',
@@ -107,7 +118,11 @@ export async function runIssuanceBenchmark(options: IssuanceBenchmarkOptions = {
   const signOnce = (): void => void sign(hash, tbs, key);
 
   interleavedRates(Math.min(400, durationMs / 4), signOnce, issueOnce); // warm-up
-  const [signaturesPerSecond, certificatesPerSecond] = interleavedRates(durationMs, signOnce, issueOnce);
+  const [signaturesPerSecond, certificatesPerSecond] = interleavedRates(
+    durationMs,
+    signOnce,
+    issueOnce,
+  );
   return {
     caAlgorithm,
     mode,

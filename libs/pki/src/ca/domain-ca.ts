@@ -115,7 +115,8 @@ function toMaterial(
 export async function createDomainCa(options: CreateDomainCaOptions): Promise<DomainCa> {
   const domain = options.domain.trim().toLowerCase();
   if (
-    !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(domain) ||
+    // single-label names (`localhost`, the server's default domain) are DNS names too
+    !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain) ||
     domain.length > 253
   ) {
     throw new PkiError('argument', 'domain must be a DNS name');

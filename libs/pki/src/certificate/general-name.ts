@@ -24,7 +24,13 @@ export function ipBytesToText(bytes: Uint8Array): string {
   return `#${Buffer.from(bytes).toString('hex')}`;
 }
 
-/** RFC 5952 canonical form of an IPv6 address text (via the WHATWG URL serializer). */
+/**
+ * RFC 5952 canonical form of an IPv6 address text (via the WHATWG URL
+ * serializer: lower case, leading zeros dropped, the longest run of two or more
+ * zero groups compressed). Embedded IPv4 is written in hex (`::ffff:102:304`),
+ * which differs from RFC 5952 §5's mixed notation; IRP refuses such
+ * addresses anyway (spec §8). Throws TypeError for invalid text.
+ */
 export function canonicalIpv6(text: string): string {
   return new URL(`http://[${text}]/`).hostname.slice(1, -1);
 }

@@ -16,7 +16,7 @@ import {
 import { formatSerialHex, sha256Fingerprint, toHex } from '../encoding/hex.js';
 import { formatName } from '../encoding/name.js';
 import { OID } from '../encoding/oids.js';
-import { derToPem, toDer, type PemOrDer } from '../encoding/pem.js';
+import { decodePemBlocks, derToPem, toDer, type PemOrDer } from '../encoding/pem.js';
 import {
   decodeSignatureAlgorithm,
   verifyWith,
@@ -425,10 +425,9 @@ export function parseCertificate(input: PemOrDer): ParsedCertificate {
  */
 export function parseCertificates(input: string | readonly PemOrDer[]): ParsedCertificate[] {
   if (typeof input === 'string') {
-    const blocks = input
-      .split(/(?=-----BEGIN CERTIFICATE-----)/)
-      .filter((b) => b.includes('-----BEGIN CERTIFICATE-----'));
-    return blocks.map((b) => parseCertificate(b));
+    return decodePemBlocks(input)
+      .filter((b) => b.label === 'CERTIFICATE')
+      .map((b) => parseCertificate(b.der));
   }
   return input.map((c) => parseCertificate(c));
 }

@@ -24,7 +24,6 @@ export function derToPem(der: Uint8Array, label: PemLabel): string {
   return `-----BEGIN ${label}-----\n${body}-----END ${label}-----\n`;
 }
 
-const PEM_RE = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 const B64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** One decoded PEM block. */
@@ -51,13 +50,27 @@ function decodeBase64Strict(text: string, what: string): Uint8Array {
  * block are not supported (encrypted legacy PEM).
  */
 export function decodePemBlocks(text: string): PemBlock[] {
+  // A linear scan with indexOf (no backtracking regex): input comes from the network.
   const out: PemBlock[] = [];
-  for (const m of text.matchAll(PEM_RE)) {
-    const label = m[1] ?? '';
-    const body = m[2] ?? '';
+  let pos = 0;
+  for (;;) {
+    const begin = text.indexOf('-----BEGIN ', pos);
+    if (begin < 0) break;
+    const labelEnd = text.indexOf('-----', begin + 11);
+    if (labelEnd < 0) break;
+    const label = text.slice(begin + 11, labelEnd);
+    if (!/^[A-Z0-9 ]{1,40}$/.test(label)) {
+      pos = begin + 11;
+      continue;
+    }
+    const endMarker = `-----END ${label}-----`;
+    const end = text.indexOf(endMarker, labelEnd + 5);
+    if (end < 0) break;
+    const body = text.slice(labelEnd + 5, end);
     if (body.includes(':'))
       throw new PkiError('unsupported', `PEM ${label}: headers not supported`);
     out.push({ label, der: decodeBase64Strict(body, `PEM ${label}`) });
+    pos = end + endMarker.length;
   }
   return out;
 }

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { webcrypto } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CaSigner } from '../ca/ca-signer.js';
 import { parseCsr } from '../csr/csr.js';
 import { parseCertificate } from '../certificate/parsed-certificate.js';
 import { generateKeyPair } from '../keys/key-algorithm.js';
@@ -160,6 +161,35 @@ describe('CertificateIssuer.issueUserCertificate with openssl-made CSRs', () => 
     },
   );
 
+  it('accepts a P-521 CSR and an RSA-PSS-signed CSR', async () => {
+    const p521 = parseCsr(
+      await opensslCsr('p521', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-521']),
+    );
+    expect(p521.keyAlgorithm.label).toBe('ECDSA P-521');
+    const pss = parseCsr(
+      await opensslCsr('pss', [
+        '-newkey',
+        'rsa:2048',
+        '-sigopt',
+        'rsa_padding_mode:pss',
+        '-sigopt',
+        'rsa_pss_saltlen:32',
+      ]),
+    );
+    expect(pss.signatureAlgorithm).toBe('1.2.840.113549.1.1.10');
+  });
+
+  it('refuses a CSR signed with SHA-1 with a policy error', async () => {
+    const pem = await opensslCsr('sha1', [
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-sha1',
+    ]);
+    expect(() => parseCsr(pem)).toThrow(expect.objectContaining({ code: 'policy' }));
+  });
+
   it('refuses an RSA-1024 CSR with a policy error', async () => {
     const pem = await opensslCsr('rsa1024', ['-newkey', 'rsa:1024']);
     expect(() => parseCsr(pem)).toThrow(expect.objectContaining({ code: 'policy' }));
@@ -297,6 +327,48 @@ describe('CertificateIssuer rules', () => {
     const aki = parsed.getExtension(x509.AuthorityKeyIdentifierExtension);
     const ski = issuer.getExtension(x509.SubjectKeyIdentifierExtension);
     expect(aki?.keyId).toBe(ski?.keyId);
+  });
+});
+
+describe('CertificateIssuer with other CA algorithms', () => {
+  it.each(['P-256', 'RSA-4096'] as const)(
+    'issues certificates openssl verifies under a %s CA',
+    async (alg) => {
+      const other = await testCa(alg);
+      const { publicKey } = await generateKeyPair('P-256');
+      const cert = other.issuer.issueUserCertificate({
+        subjectKey: publicKey,
+        userId: 'alice',
+        domain: 'example.com',
+        profile: 'user',
+      });
+      await dir.write(`${alg}-root.pem`, other.rootPem);
+      await dir.write(`${alg}-int.pem`, other.intermediatePem);
+      await dir.write(`${alg}-ee.pem`, cert.pem);
+      const v = await openssl([
+        'verify',
+        '-purpose',
+        'sslclient',
+        '-CAfile',
+        dir.file(`${alg}-root.pem`),
+        '-untrusted',
+        dir.file(`${alg}-int.pem`),
+        dir.file(`${alg}-ee.pem`),
+      ]);
+      expect(v.stdout).toContain(': OK');
+    },
+    120_000,
+  );
+
+  it('refuses a CA signer whose key does not match its certificate', async () => {
+    const a = await testCa('P-384');
+    const b = await testCa('P-256');
+    expect(() =>
+      CaSigner.create({
+        certificate: a.ca.intermediate.certificateDer,
+        privateKey: b.ca.intermediate.privateKeyPkcs8Der,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'mismatch' }));
   });
 });
 

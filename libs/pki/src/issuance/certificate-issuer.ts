@@ -114,8 +114,9 @@ export interface IssuedCertificate {
 const DAY_MS = 86_400_000;
 const V3 = explicit(0, Buffer.from([0x02, 0x01, 0x02]));
 const USER_ID_RE = /^[a-z0-9][a-z0-9._-]{2,63}$/;
+/** A lower-case DNS name; single-label names (`localhost`, the server's default domain) included. */
 const DOMAIN_RE =
-  /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
+  /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const EMAIL_RE =
   /^[\x21-\x3f\x41-\x7e]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 /** X.520 ub-common-name (RFC 5280 Appendix A). */
@@ -244,6 +245,9 @@ export class CertificateIssuer {
    */
   issueUserCertificate(options: IssueUserCertificateOptions): IssuedCertificate {
     const { userId, domain } = options;
+    if (options.profile !== 'user' && options.profile !== 'device') {
+      throw new PkiError('argument', 'profile must be user or device');
+    }
     if (!USER_ID_RE.test(userId))
       throw new PkiError('argument', 'userId must be 3–64 of [a-z0-9._-]');
     if (!DOMAIN_RE.test(domain))

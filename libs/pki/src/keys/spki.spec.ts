@@ -30,15 +30,33 @@ describe('importSpki', () => {
   it('decompresses a compressed EC point', async () => {
     const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const pem = await dir.write('k.pem', key.privateKey.export({ type: 'pkcs8', format: 'pem' }));
-    ok(await openssl(['ec', '-in', pem, '-pubout', '-conv_form', 'compressed', '-outform', 'DER', '-out', dir.file('c.der')]));
+    ok(
+      await openssl([
+        'ec',
+        '-in',
+        pem,
+        '-pubout',
+        '-conv_form',
+        'compressed',
+        '-outform',
+        'DER',
+        '-out',
+        dir.file('c.der'),
+      ]),
+    );
     const compressed = await dir.read('c.der');
     expect(compressed.length).toBeLessThan(91);
     const r = importSpki(compressed);
-    expect(Buffer.from(r.spkiDer).equals(key.publicKey.export({ type: 'spki', format: 'der' }))).toBe(true);
+    expect(
+      Buffer.from(r.spkiDer).equals(key.publicKey.export({ type: 'spki', format: 'der' })),
+    ).toBe(true);
   });
 
   it('refuses a point that is not on the curve with syntax', () => {
-    const der = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'der' });
+    const der = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
+      type: 'spki',
+      format: 'der',
+    });
     der[der.length - 1] = (der[der.length - 1] ?? 0) ^ 0x01;
     expect(() => importSpki(der)).toThrow(expect.objectContaining({ code: 'syntax' }));
   });
@@ -48,12 +66,22 @@ describe('importSpki', () => {
     ['secp256k1', generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey],
     ['X25519', generateKeyPairSync('x25519').publicKey],
     ['Ed448', generateKeyPairSync('ed448').publicKey],
-    ['RSA with an even public exponent', createPublicKey({ key: { kty: 'RSA', n: Buffer.alloc(256, 0xc5).toString('base64url'), e: 'AQAA' }, format: 'jwk' })],
+    [
+      'RSA with an even public exponent',
+      createPublicKey({
+        key: { kty: 'RSA', n: Buffer.alloc(256, 0xc5).toString('base64url'), e: 'AQAA' },
+        format: 'jwk',
+      }),
+    ],
   ])('refuses %s with policy', (_name, key) => {
-    expect(() => importSpki(key.export({ type: 'spki', format: 'der' }))).toThrow(expect.objectContaining({ code: 'policy' }));
+    expect(() => importSpki(key.export({ type: 'spki', format: 'der' }))).toThrow(
+      expect.objectContaining({ code: 'policy' }),
+    );
   });
 
   it('refuses garbage with syntax', () => {
-    expect(() => importSpki(Buffer.from('3003020100', 'hex'))).toThrow(expect.objectContaining({ code: 'syntax' }));
+    expect(() => importSpki(Buffer.from('3003020100', 'hex'))).toThrow(
+      expect.objectContaining({ code: 'syntax' }),
+    );
   });
 });

@@ -1,9 +1,29 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { children, DerError, readBitString, readOid, readUnsignedIntegerBytes, readWhole } from '../encoding/der-reader.js';
-import { algorithmIdentifier, bitString, NULL, oid, seq, uintFromBytes } from '../encoding/der-writer.js';
+import {
+  children,
+  DerError,
+  readBitString,
+  readOid,
+  readUnsignedIntegerBytes,
+  readWhole,
+} from '../encoding/der-reader.js';
+import {
+  algorithmIdentifier,
+  bitString,
+  NULL,
+  oid,
+  seq,
+  uintFromBytes,
+} from '../encoding/der-writer.js';
 import { OID } from '../encoding/oids.js';
 import { PkiError } from '../pki.error.js';
-import { describeKey, MAX_RSA_BITS, MIN_RSA_BITS, type EcCurveName, type KeyAlgorithmDescription } from './key-algorithm.js';
+import {
+  describeKey,
+  MAX_RSA_BITS,
+  MIN_RSA_BITS,
+  type EcCurveName,
+  type KeyAlgorithmDescription,
+} from './key-algorithm.js';
 
 /** A SubjectPublicKeyInfo that passed the key policy, imported. */
 export interface ImportedPublicKey {
@@ -32,15 +52,23 @@ function importJwk(jwk: Record<string, string>): KeyObject {
   try {
     return createPublicKey({ key: jwk, format: 'jwk' });
   } catch (error) {
-    throw new PkiError('syntax', 'public key is not valid (e.g. point not on the curve)', { cause: error });
+    throw new PkiError('syntax', 'public key is not valid (e.g. point not on the curve)', {
+      cause: error,
+    });
   }
 }
 
 function importDer(spki: Uint8Array): KeyObject {
   try {
-    return createPublicKey({ key: Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength), format: 'der', type: 'spki' });
+    return createPublicKey({
+      key: Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength),
+      format: 'der',
+      type: 'spki',
+    });
   } catch (error) {
-    throw new PkiError('syntax', 'public key is not valid (e.g. point not on the curve)', { cause: error });
+    throw new PkiError('syntax', 'public key is not valid (e.g. point not on the curve)', {
+      cause: error,
+    });
   }
 }
 
@@ -66,7 +94,8 @@ export function importSpki(spki: Uint8Array): ImportedPublicKey {
   try {
     const whole = readWhole(spki, 0x30);
     const [algT, bitsT, extra] = children(spki, whole);
-    if (!algT || !bitsT || extra || algT.tag !== 0x30) throw new DerError('bad SubjectPublicKeyInfo');
+    if (!algT || !bitsT || extra || algT.tag !== 0x30)
+      throw new DerError('bad SubjectPublicKeyInfo');
     const [oidT, paramsT, extra2] = children(spki, algT);
     if (!oidT || extra2) throw new DerError('bad AlgorithmIdentifier');
     algOid = readOid(spki, oidT);
@@ -78,13 +107,15 @@ export function importSpki(spki: Uint8Array): ImportedPublicKey {
     if (bs.unusedBits !== 0) throw new DerError('bad subjectPublicKey');
     bits = bs.bytes;
   } catch (error) {
-    if (error instanceof DerError) throw new PkiError('syntax', `bad SubjectPublicKeyInfo: ${error.message}`, { cause: error });
+    if (error instanceof DerError)
+      throw new PkiError('syntax', `bad SubjectPublicKeyInfo: ${error.message}`, { cause: error });
     throw error;
   }
 
   switch (algOid) {
     case OID.ecPublicKey: {
-      if (paramsTag !== 0x06 || !params) throw new PkiError('policy', 'EC keys must use a named curve');
+      if (paramsTag !== 0x06 || !params)
+        throw new PkiError('policy', 'EC keys must use a named curve');
       const curveOid = readOid(params, readWhole(params, 0x06));
       const curve = CURVE_BY_OID[curveOid];
       if (!curve) throw new PkiError('policy', `EC curve ${curveOid} is not allowed`);
@@ -112,11 +143,16 @@ export function importSpki(spki: Uint8Array): ImportedPublicKey {
       // Compressed or hybrid point: let OpenSSL decode it, write it uncompressed.
       const publicKey = importDer(spki);
       const jwk = publicKey.export({ format: 'jwk' });
-      const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x ?? '', 'base64url'), Buffer.from(jwk.y ?? '', 'base64url')]);
+      const point = Buffer.concat([
+        Buffer.from([4]),
+        Buffer.from(jwk.x ?? '', 'base64url'),
+        Buffer.from(jwk.y ?? '', 'base64url'),
+      ]);
       return { publicKey, spkiDer: canonicalFor(point), keyAlgorithm };
     }
     case OID.rsaEncryption: {
-      if (params && paramsTag !== 0x05) throw new PkiError('syntax', 'rsaEncryption parameters must be NULL');
+      if (params && paramsTag !== 0x05)
+        throw new PkiError('syntax', 'rsaEncryption parameters must be NULL');
       let n: Uint8Array;
       let e: Uint8Array;
       try {
@@ -126,18 +162,24 @@ export function importSpki(spki: Uint8Array): ImportedPublicKey {
         n = readUnsignedIntegerBytes(bits, nT);
         e = readUnsignedIntegerBytes(bits, eT);
       } catch (error) {
-        if (error instanceof DerError) throw new PkiError('syntax', `bad RSAPublicKey: ${error.message}`, { cause: error });
+        if (error instanceof DerError)
+          throw new PkiError('syntax', `bad RSAPublicKey: ${error.message}`, { cause: error });
         throw error;
       }
       const nBits = bitLength(n);
-      if (nBits < MIN_RSA_BITS) throw new PkiError('policy', `RSA-${nBits} is below ${MIN_RSA_BITS} bits`);
-      if (nBits > MAX_RSA_BITS) throw new PkiError('policy', `RSA-${nBits} is above ${MAX_RSA_BITS} bits`);
+      if (nBits < MIN_RSA_BITS)
+        throw new PkiError('policy', `RSA-${nBits} is below ${MIN_RSA_BITS} bits`);
+      if (nBits > MAX_RSA_BITS)
+        throw new PkiError('policy', `RSA-${nBits} is above ${MAX_RSA_BITS} bits`);
       const eLast = e[e.length - 1] ?? 0;
       if (e.length > 8 || (eLast & 1) === 0 || (e.length === 1 && eLast < 3)) {
         throw new PkiError('policy', 'RSA public exponent is not allowed');
       }
       const publicKey = importJwk({ kty: 'RSA', n: b64url(n), e: b64url(e) });
-      const canonical = seq(algorithmIdentifier(OID.rsaEncryption, NULL), bitString(seq(uintFromBytes(n), uintFromBytes(e))));
+      const canonical = seq(
+        algorithmIdentifier(OID.rsaEncryption, NULL),
+        bitString(seq(uintFromBytes(n), uintFromBytes(e))),
+      );
       return { publicKey, spkiDer: canonical, keyAlgorithm: describeKey(publicKey) };
     }
     case OID.ed25519: {
