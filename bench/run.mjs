@@ -9,7 +9,9 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { hash, verify } from '@node-rs/argon2';
 import { ROOT, fmt, freePort, runWorkers, startServer, summary } from './lib.mjs';
+import { BENCH_PASSWORD, seed } from './seed.mjs';
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
@@ -144,7 +146,41 @@ async function main() {
           }),
       );
     }
-    for (const figure of ['2', '3', '4', '5', '6', '7', '8', '9']) {
+    const users = QUICK ? 10_000 : 100_000;
+    log(`seeding ${users} users${QUICK ? ' (quick)' : ''} and ${users * 3} bindings`);
+    const seeded = await seed(dbUrl.toString(), { users, bindings: users * 3 });
+    record({ figure: 'seed', name: `bulk load ${users} users`, unit: 'users/s', value: users / seeded.userSeconds });
+    if (seeded.bindings > 0) record({ figure: 'seed', name: `bulk load ${seeded.bindings} bindings`, unit: 'bindings/s', value: seeded.bindings / seeded.bindingSeconds });
+    const userIds = Array.from({ length: Math.min(users, 5000) }, (_, i) => `bench${i + 1}`);
+
+    if (!only || only.has('3')) {
+      log('figure 3: UPA login');
+      const stored = await hash(BENCH_PASSWORD, { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 });
+      const upaLoad = { workers: 2, concurrency: 8, seconds: SECONDS };
+      await compare('3', 'UPA login (connect + greeting + login)', 'logins/s', 0.9,
+        () => runWorkers({ ...upaLoad, scenario: 'upa-login', params: { ...irp, users: userIds, password: BENCH_PASSWORD } }),
+        'raw argon2id verify', () => argonBaseline(stored, upaLoad.concurrency, SECONDS));
+    }
+    if (!only || only.has('6')) {
+      log('figure 6: certificate issuance (libs/pki) vs raw signatures of the same CA key');
+      const { runIssuanceBenchmark } = await import('@irp/pki');
+      for (const [caAlgorithm, goal] of [['P-384', 0.5], ['P-256', 0.18]]) {
+        for (const mode of ['csr', 'issue']) {
+          const results = [];
+          for (let i = 0; i < RUNS; i++) results.push(await runIssuanceBenchmark({ caAlgorithm, mode, csrKeyAlgorithm: 'P-256', durationMs: SECONDS * 1000 }));
+          const certs = summary(results.map((r) => r.certificatesPerSecond));
+          const sigs = summary(results.map((r) => r.signaturesPerSecond));
+          const ratio = summary(results.map((r) => r.ratio)).median;
+          record({
+            figure: '6',
+            name: `issue from P-256 CSR, ${caAlgorithm} CA${mode === 'csr' ? ' (parse + verify CSR + issue)' : ' (CSR already verified)'}`,
+            unit: 'certs/s', value: certs.median, min: certs.min, max: certs.max,
+            baselineName: `crypto.sign/s (${caAlgorithm})`, baseline: sigs.median, ratio, goal, met: ratio >= goal,
+          });
+        }
+      }
+    }
+    for (const figure of ['2', '4', '5', '7', '8', '9']) {
       if (!only || only.has(figure))
         notes.push(
           `figure ${figure}: not measured yet — its feature has not landed (see docs/performance.md)`,
@@ -160,6 +196,21 @@ async function main() {
     await rm(dataDir, { recursive: true, force: true });
   }
   await report(started);
+}
+
+/** Raw argon2id verifications/s, same parameters, same concurrency, in this process. */
+async function argonBaseline(stored, concurrency, seconds) {
+  const deadline = Date.now() + seconds * 1000;
+  let ops = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < deadline) {
+        if (!(await verify(stored, BENCH_PASSWORD))) throw new Error('argon2 verify failed');
+        ops++;
+      }
+    }),
+  );
+  return { opsPerSec: ops / seconds };
 }
 
 /** A throwaway client certificate (self-signed: the handshake cost is what figure 1 measures). */
