@@ -1,5 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AddressesModule } from './addresses/addresses.module.js';
 import { AuditModule } from './audit/audit.module.js';
+import { BackupsModule } from './backups/backups.module.js';
+import { CertificatesModule } from './certificates/certificates.module.js';
 import { ConfigModule } from './config/config.module.js';
 import { type IrpConfig } from './config/config.schema.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -22,6 +25,9 @@ export class AppModule {
         HttpModule,
         AuditModule,
         IdentityModule,
+        AddressesModule,
+        CertificatesModule,
+        BackupsModule,
       ],
     };
   }

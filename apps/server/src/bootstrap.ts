@@ -5,7 +5,6 @@ import { type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
-import { IrpExceptionFilter } from './common/irp-exception.filter.js';
 import { type IrpConfig } from './config/config.schema.js';
 import { IrpTransportStrategy } from './transport/irp-transport.strategy.js';
 
@@ -28,8 +27,8 @@ export async function createServer(
   app.disable('x-powered-by');
   if (existsSync(ADMIN_UI_DIR)) app.useStaticAssets(ADMIN_UI_DIR, { index: 'index.html' });
   const transport = app.get(IrpTransportStrategy);
-  const microservice = app.connectMicroservice({ strategy: transport });
-  microservice.useGlobalFilters(new IrpExceptionFilter());
+  // IRP controllers carry their exception filter (common/irp-controller.decorator.ts)
+  app.connectMicroservice({ strategy: transport });
   await app.startAllMicroservices();
   if (config.httpHost === '::') await app.listen(config.httpPort);
   else await app.listen(config.httpPort, config.httpHost);

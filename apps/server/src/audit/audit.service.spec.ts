@@ -25,9 +25,11 @@ describe('AuditService', () => {
   });
 
   async function count(): Promise<number> {
-    const [row] = (await t.dataSource.query('SELECT count(*)::int AS n FROM irp_audit_log')) as {
-      n: number;
-    }[];
+    const [row] = await t.dataSource.query<
+      {
+        n: number;
+      }[]
+    >('SELECT count(*)::int AS n FROM irp_audit_log');
     return row?.n ?? 0;
   }
 

@@ -2,6 +2,11 @@ import { AddressBindingEntity } from '../addresses/entities/address-binding.enti
 import { AddressPolicyEntity } from '../addresses/entities/address-policy.entity.js';
 import { AddressWatcherEntity } from '../addresses/entities/address-watcher.entity.js';
 import { AuditEntryEntity } from '../audit/audit-entry.entity.js';
+import { Pkcs12BackupEntity } from '../backups/entities/pkcs12-backup.entity.js';
+import { CaEntity } from '../certificates/entities/ca.entity.js';
+import { CertificateRequestEntity } from '../certificates/entities/certificate-request.entity.js';
+import { CertificateEntity } from '../certificates/entities/certificate.entity.js';
+import { CrlEntity } from '../certificates/entities/crl.entity.js';
 import { EnrollmentCodeEntity } from '../identity/entities/enrollment-code.entity.js';
 import { LoginThrottleEntity } from '../identity/entities/login-throttle.entity.js';
 import { RateLimitEntity } from '../identity/entities/rate-limit.entity.js';
@@ -17,4 +22,9 @@ export const ENTITIES: (new () => object)[] = [
   AddressBindingEntity,
   AddressPolicyEntity,
   AddressWatcherEntity,
+  CaEntity,
+  CertificateEntity,
+  CertificateRequestEntity,
+  CrlEntity,
+  Pkcs12BackupEntity,
 ];

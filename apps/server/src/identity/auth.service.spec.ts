@@ -236,10 +236,8 @@ describe('AuthService', () => {
         const refused = await login({ user: 'rate.x', password: 'whatever!!' }, source).catch(
           (e: unknown) => e,
         );
-        expect(refused).toMatchObject({
-          code: DomainErrorCode.RateLimited,
-          options: { retryAfter: expect.any(Number) },
-        });
+        expect(refused).toMatchObject({ code: DomainErrorCode.RateLimited });
+        expect((refused as DomainError).options.retryAfter).toBeGreaterThan(0);
         expect((await t.audit.list({ target: 'rate.x' })).map((r) => r.resultCode)).toEqual([
           2200, 2200,
         ]);

@@ -156,8 +156,9 @@ export class AuthService {
               : !passwordOk
                 ? 'wrong-password'
                 : undefined;
-      if (failure !== undefined || !user)
+      if (failure !== undefined || !user) {
         return this.refuseLogin(action, subject, now, ctx, failure ?? 'unknown-user');
+      }
 
       let newHash: string | undefined;
       if (request.newPassword !== undefined) {
@@ -185,7 +186,7 @@ export class AuthService {
         if (newHash === undefined) return current;
         const patch = { passwordHash: newHash, passwordChangedAt: now, updatedAt: now };
         await manager.update(UserEntity, { id: current.id }, patch);
-        return { ...current, ...patch } as UserEntity;
+        return { ...current, ...patch };
       });
       // spec §6.3: a password change closes the user's other sessions (this one is not
       // logged in yet, so it is not among them)
@@ -256,8 +257,9 @@ export class AuthService {
     return this.audit.action({ actor, action: 'login' }, async (action) => {
       const identity = peer.certificate && this.sca ? await this.sca.authenticate(peer) : undefined;
       const user = identity ? await this.users.findByKey(identity.userKey) : null;
-      if (!identity || !user || user.status !== 'active')
+      if (!identity || !user || user.status !== 'active') {
         throw this.failureError(this.closesConnection(ctx));
+      }
       action.note.actorId = user.userId;
       action.note.target = user.userId;
       // spec §6.3: a successful login resets the id's failure count
@@ -312,7 +314,7 @@ export class AuthService {
           updatedAt: now,
         };
         await manager.update(UserEntity, { id: current.id }, patch);
-        return { ...current, ...patch } as UserEntity;
+        return { ...current, ...patch };
       });
       return this.authenticated(active, 'upa');
     });

@@ -30,6 +30,7 @@ export class IdentityHousekeeping implements OnApplicationBootstrap, OnModuleDes
   ) {}
 
   onApplicationBootstrap(): void {
+    if (this.timer) return; // a hybrid app may run bootstrap hooks twice
     this.timer = setInterval(() => void this.purge(), PURGE_EVERY_MS);
     this.timer.unref();
   }

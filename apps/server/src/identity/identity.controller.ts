@@ -1,4 +1,4 @@
-import { Controller, Inject } from '@nestjs/common';
+import { Inject } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import {
   type ChangePasswordCommand,
@@ -14,6 +14,7 @@ import {
 } from '@irp/protocol';
 import { type Actor } from '../audit/actor.js';
 import { DomainError, DomainErrorCode } from '../common/domain.error.js';
+import { IrpController } from '../common/irp-controller.decorator.js';
 import { type IrpReply } from '../common/irp-reply.js';
 import { IRP_CONFIG } from '../config/config.module.js';
 import { type IrpConfig } from '../config/config.schema.js';
@@ -55,7 +56,7 @@ function isLoginFailure(error: unknown): boolean {
  * IRP handlers of the identity directory and authentication (spec §6.2–§6.4, §7.2).
  * Thin: every rule is in {@link AuthService} and {@link UsersService}.
  */
-@Controller()
+@IrpController()
 export class IdentityController {
   constructor(
     @Inject(IRP_CONFIG) private readonly config: IrpConfig,

@@ -106,9 +106,9 @@ describe('LoginThrottle', () => {
     await fail('old-failure', t0);
     for (let i = 0; i < 5; i++) await fail('recent-lock', t0);
     await throttle.purge(t.dataSource.manager, new Date(t0 + LOCKOUT_POLICY.windowMs + 1000));
-    const rows = (await t.dataSource.query(
+    const rows = await t.dataSource.query<{ subject: string }[]>(
       `SELECT subject FROM irp_login_throttle WHERE subject IN ('old-failure', 'recent-lock')`,
-    )) as { subject: string }[];
+    );
     expect(rows.map((r) => r.subject)).toEqual(['recent-lock']);
   });
 });

@@ -1,18 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { type Algorithm, hash, verify } from '@node-rs/argon2';
+import { hash, type Options, verify } from '@node-rs/argon2';
 
 /**
  * argon2id parameters, explicit (STACK.md; OWASP minimum m=19 MiB, t=2, p=1).
- * `Algorithm` is a const enum that isolatedModules cannot read: 2 is Argon2id.
+ * `Algorithm` is a const enum that isolatedModules cannot read (and the binding
+ * exports it empty at run time): 2 is `Algorithm.Argon2id`.
  */
 export const ARGON2ID_OPTIONS = Object.freeze({
-  algorithm: 2 as Algorithm,
+  algorithm: 2,
   memoryCost: 19_456,
   timeCost: 2,
   parallelism: 1,
   outputLen: 32,
-});
+} satisfies Options);
 
 /**
  * Password hashing (spec §6.3: only argon2id hashes are stored). `verify` takes the

@@ -43,9 +43,11 @@ describe('UsersService', () => {
   }
 
   async function userCount(): Promise<number> {
-    const [row] = (await t.dataSource.query('SELECT count(*)::int AS n FROM irp_user')) as {
-      n: number;
-    }[];
+    const [row] = await t.dataSource.query<
+      {
+        n: number;
+      }[]
+    >('SELECT count(*)::int AS n FROM irp_user');
     return row?.n ?? 0;
   }
 
@@ -347,10 +349,10 @@ describe('UsersService', () => {
       expect(first.expiresAt.getTime() - t.clock.now().getTime()).toBe(7 * 24 * 3600 * 1000);
       const second = await t.users.createEnrollmentCode(operator, 'enr.user', { ttlSeconds: 60 });
       expect(second.code).not.toBe(first.code);
-      const rows = (await t.dataSource.query(
-        `SELECT c.revoked_at IS NOT NULL AS revoked FROM irp_enrollment_code c JOIN irp_user u ON u.id = c.user_key
-         WHERE u.user_id = 'enr.user' ORDER BY c.created_at, c.expires_at DESC`,
-      )) as { revoked: boolean }[];
+      const rows = await t.dataSource.query<
+        { revoked: boolean }[]
+      >(`SELECT c.revoked_at IS NOT NULL AS revoked FROM irp_enrollment_code c JOIN irp_user u ON u.id = c.user_key
+         WHERE u.user_id = 'enr.user' ORDER BY c.created_at, c.expires_at DESC`);
       expect(rows.map((r) => r.revoked).sort()).toEqual([false, true]);
       expect(await codeOf(t.users.createEnrollmentCode(operator, 'viewer'))).toBe(
         DomainErrorCode.StatusProhibits,

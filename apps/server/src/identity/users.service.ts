@@ -204,7 +204,7 @@ export class UsersService {
           if (isUniqueViolation(error)) throw exists('email'); // a concurrent update took the email
           throw error;
         }
-        return { ...current, ...patch } as UserEntity;
+        return { ...current, ...patch };
       });
       return toFullRecord(user, this.domain);
     });
@@ -356,7 +356,7 @@ export class UsersService {
           const current = await this.lockUserById(manager, userId);
           const patch = { upaEnabled: enabled, updatedAt: this.clock.now() };
           await manager.update(UserEntity, { id: current.id }, patch);
-          return { ...current, ...patch } as UserEntity;
+          return { ...current, ...patch };
         });
         return toFullRecord(user, this.domain);
       },
@@ -413,7 +413,7 @@ export class UsersService {
           const current = await this.lockUserById(manager, userId);
           const patch = { status, updatedAt: this.clock.now() };
           await manager.update(UserEntity, { id: current.id }, patch);
-          return { ...current, ...patch } as UserEntity;
+          return { ...current, ...patch };
         });
       },
     );

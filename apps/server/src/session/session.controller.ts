@@ -1,11 +1,11 @@
-import { Controller } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { type HelloCommand, ResultCode } from '@irp/protocol';
+import { IrpController } from '../common/irp-controller.decorator.js';
 import { type IrpReply } from '../common/irp-reply.js';
 import { IrpContext } from '../transport/irp.context.js';
 
 /** Session commands of spec §6.5: hello, ping, logout. */
-@Controller()
+@IrpController()
 export class SessionController {
   /** `hello` → the greeting, as it stands now, inside the response (spec §6.5, §6.6). */
   @MessagePattern('hello')

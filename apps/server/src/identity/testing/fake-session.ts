@@ -1,13 +1,15 @@
-import { vi } from 'vitest';
-import { type IrpSession, type SessionPrincipal } from '../../transport/irp-session.js';
+import { type Mock, vi } from 'vitest';
+import {
+  type IrpSession,
+  type SessionCloseReason,
+  type SessionPrincipal,
+} from '../../transport/irp-session.js';
 
 /** A logged-in session as the registry sees it, recording close() calls. */
 export function fakeSession(
   principal: SessionPrincipal,
   address = '192.0.2.10',
-): IrpSession & {
-  close: ReturnType<typeof vi.fn>;
-} {
+): IrpSession & { close: Mock<(reason?: SessionCloseReason) => void> } {
   return {
     id: `fake-${Math.random().toString(36).slice(2)}`,
     state: 'authenticated',
@@ -17,7 +19,7 @@ export function fakeSession(
     connectedAt: new Date(),
     authenticate: vi.fn(),
     notify: vi.fn(),
-    close: vi.fn(),
+    close: vi.fn<(reason?: SessionCloseReason) => void>(),
     greeting: vi.fn(),
     attributes: new Map(),
   };
