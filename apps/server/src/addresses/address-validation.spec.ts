@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type BindingAddress, ResultCode } from '@irp/protocol';
 import { DomainError } from '../common/domain.error.js';
@@ -60,6 +61,20 @@ describe('RFC 5952 canonical IPv6 text', () => {
     '1.2.3.4',
     '::1/128',
   ])('refuses %j', (input) => expect(parseIpv6(input)).toBeUndefined());
+
+  it('agrees with the WHATWG URL serializer (an independent RFC 5952 implementation) on any address', () => {
+    // zero-heavy groups, so that runs of zeros of every length and position occur
+    const group = fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 0, max: 0xffff }));
+    fc.assert(
+      fc.property(fc.array(group, { minLength: 8, maxLength: 8 }), (groups) => {
+        const full = groups.map((g) => g.toString(16).padStart(4, '0')).join(':');
+        const whatwg = new URL(`http://[${full}]/`).hostname.slice(1, -1);
+        expect(formatIpv6(parseIpv6(full.toUpperCase())!)).toBe(whatwg);
+        expect(parseIpv6(whatwg)).toEqual(groups);
+      }),
+      { numRuns: 2000 },
+    );
+  });
 
   it('refuses IPv4 with leading zeros or out of range', () => {
     expect(parseIp('010.0.0.1')).toBeUndefined();

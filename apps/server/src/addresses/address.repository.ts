@@ -92,10 +92,17 @@ function toBinding(row: BindingRow): StoredBinding {
   };
   if (row.presence_status !== null) {
     binding.presence =
-      row.presence_note === null ? { status: row.presence_status } : { status: row.presence_status, note: row.presence_note };
+      row.presence_note === null
+        ? { status: row.presence_status }
+        : { status: row.presence_status, note: row.presence_note };
   }
   if (row.service !== null) binding.service = row.service;
-  if (row.attestation_cert !== null && row.attestation_alg && row.attestation_text && row.attestation_signature) {
+  if (
+    row.attestation_cert !== null &&
+    row.attestation_alg &&
+    row.attestation_text &&
+    row.attestation_signature
+  ) {
     binding.attestation = {
       cert: row.attestation_cert,
       alg: row.attestation_alg,
@@ -107,7 +114,8 @@ function toBinding(row: BindingRow): StoredBinding {
 }
 
 /**
- * The SQL of the address registry. Every method takes the manager to run on — the
+ * The SQL of the address registry. (Data-changing statements are wrapped as `WITH …
+ * SELECT`: TypeORM returns `[rows, count]` instead of rows for a bare UPDATE/DELETE.) Every method takes the manager to run on — the
  * caller's transaction, or the data source's manager — because on the embedded
  * database a second checkout inside a transaction would wait forever. Times come from
  * the database clock, so that every instance agrees on what has lapsed.
@@ -117,6 +125,16 @@ export class AddressRepository {
   /** Serialises the registry's changes of one user (binding quota, policy vs. requests). */
   async lockUser(m: EntityManager, userKey: string): Promise<void> {
     await m.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE, userKey]);
+  }
+
+  /** {@link lockUser} for several users at once, in one global order (no deadlock between callers). */
+  async lockUsers(m: EntityManager, userKeys: readonly string[]): Promise<void> {
+    if (userKeys.length === 0) return;
+    await m.query(
+      `SELECT pg_advisory_xact_lock($1, h)
+       FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY h) AS ordered`,
+      [LOCK_NAMESPACE, [...userKeys]],
+    );
   }
 
   async findUser(m: EntityManager, userId: string): Promise<DirectoryUser | undefined> {
@@ -129,7 +147,10 @@ export class AddressRepository {
   }
 
   async userIdOf(m: EntityManager, userKey: string): Promise<string | undefined> {
-    const rows: { user_id: string }[] = await m.query('SELECT user_id FROM irp_user WHERE id = $1', [userKey]);
+    const rows: { user_id: string }[] = await m.query(
+      'SELECT user_id FROM irp_user WHERE id = $1',
+      [userKey],
+    );
     return rows[0]?.user_id;
   }
 
@@ -139,7 +160,10 @@ export class AddressRepository {
    * devices. Lapsed bindings of other devices are removed on the way.
    * Returns the stored binding, or undefined when the quota refused it.
    */
-  async upsertBinding(m: EntityManager, w: BindingWrite): Promise<{ binding: StoredBinding | undefined; lapsed: number }> {
+  async upsertBinding(
+    m: EntityManager,
+    w: BindingWrite,
+  ): Promise<{ binding: StoredBinding | undefined; lapsed: number }> {
     const rows: (Partial<BindingRow> & { lapsed: string | number })[] = await m.query(
       `WITH lapsed AS (
          DELETE FROM irp_address_binding
@@ -188,14 +212,16 @@ export class AddressRepository {
     );
     const row = rows[0];
     const lapsed = Number(row?.lapsed ?? 0);
-    if (!row || row.device === null || row.device === undefined) return { binding: undefined, lapsed };
+    if (!row || row.device === null || row.device === undefined)
+      return { binding: undefined, lapsed };
     return { binding: toBinding(row as BindingRow), lapsed };
   }
 
   /** Deletes the device's binding; returns whether a live one was there. */
   async deleteBinding(m: EntityManager, userKey: string, device: string): Promise<boolean> {
     const rows: { live: boolean }[] = await m.query(
-      'DELETE FROM irp_address_binding WHERE user_key = $1 AND device = $2 RETURNING expires_at > now() AS live',
+      `WITH gone AS (DELETE FROM irp_address_binding WHERE user_key = $1 AND device = $2 RETURNING expires_at)
+       SELECT expires_at > now() AS live FROM gone`,
       [userKey, device],
     );
     return rows[0]?.live === true;
@@ -213,19 +239,25 @@ export class AddressRepository {
 
   /**
    * Deletes up to `limit` lapsed bindings; several instances may purge at once
-   * (SKIP LOCKED). Returns the owners whose bindings went.
+   * (SKIP LOCKED). Returns how many went, and their owners.
    */
-  async purgeLapsed(m: EntityManager, limit: number): Promise<string[]> {
-    const rows: { user_key: string }[] = await m.query(
+  async purgeLapsed(
+    m: EntityManager,
+    limit: number,
+  ): Promise<{ deleted: number; owners: string[] }> {
+    const rows: { user_key: string; n: string | number }[] = await m.query(
       `WITH gone AS (
          DELETE FROM irp_address_binding WHERE id IN (
            SELECT id FROM irp_address_binding WHERE expires_at <= now()
            ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
          RETURNING user_key)
-       SELECT DISTINCT user_key FROM gone`,
+       SELECT user_key, count(*) AS n FROM gone GROUP BY user_key`,
       [limit],
     );
-    return rows.map((r) => r.user_key);
+    return {
+      deleted: rows.reduce((sum, r) => sum + Number(r.n), 0),
+      owners: rows.map((r) => r.user_key),
+    };
   }
 
   /** Deletes the bindings registered in sessions of one SCA certificate (spec §8); returns their owners. */
@@ -241,7 +273,8 @@ export class AddressRepository {
   /** Deletes every binding of a user; returns how many were live. */
   async deleteAllOfUser(m: EntityManager, userKey: string): Promise<number> {
     const rows: { live: boolean }[] = await m.query(
-      'DELETE FROM irp_address_binding WHERE user_key = $1 RETURNING expires_at > now() AS live',
+      `WITH gone AS (DELETE FROM irp_address_binding WHERE user_key = $1 RETURNING expires_at)
+       SELECT expires_at > now() AS live FROM gone`,
       [userKey],
     );
     return rows.filter((r) => r.live).length;
@@ -250,15 +283,22 @@ export class AddressRepository {
   // ---- policy and watchers, spec §8.1 ----
 
   async access(m: EntityManager, ownerKey: string): Promise<OwnerAccess> {
-    const rows: { visibility: AddressVisibility | null; watcher_key: string | null; status: WatcherStatus | null }[] =
-      await m.query(
-        `SELECT p.visibility, w.watcher_key, w.status
+    const rows: {
+      visibility: AddressVisibility | null;
+      watcher_key: string | null;
+      status: WatcherStatus | null;
+    }[] = await m.query(
+      `SELECT p.visibility, w.watcher_key, w.status
          FROM (SELECT $1::uuid AS owner_key) o
          LEFT JOIN irp_address_policy p ON p.user_key = o.owner_key
          LEFT JOIN irp_address_watcher w ON w.owner_key = o.owner_key`,
-        [ownerKey],
-      );
-    const access: OwnerAccess = { visibility: rows[0]?.visibility ?? 'domain', approved: new Set(), pending: new Set() };
+      [ownerKey],
+    );
+    const access: OwnerAccess = {
+      visibility: rows[0]?.visibility ?? 'domain',
+      approved: new Set(),
+      pending: new Set(),
+    };
     for (const row of rows) {
       if (row.watcher_key === null) continue;
       (row.status === 'approved' ? access.approved : access.pending).add(row.watcher_key);
@@ -272,16 +312,21 @@ export class AddressRepository {
     ownerKey: string,
     viewerKey: string,
   ): Promise<{ visibility: AddressVisibility; watcher: WatcherStatus | undefined }> {
-    const rows: { visibility: AddressVisibility | null; status: WatcherStatus | null }[] = await m.query(
-      `SELECT (SELECT visibility FROM irp_address_policy WHERE user_key = $1) AS visibility,
+    const rows: { visibility: AddressVisibility | null; status: WatcherStatus | null }[] =
+      await m.query(
+        `SELECT (SELECT visibility FROM irp_address_policy WHERE user_key = $1) AS visibility,
               (SELECT status FROM irp_address_watcher WHERE owner_key = $1 AND watcher_key = $2) AS status`,
-      [ownerKey, viewerKey],
-    );
+        [ownerKey, viewerKey],
+      );
     return { visibility: rows[0]?.visibility ?? 'domain', watcher: rows[0]?.status ?? undefined };
   }
 
   /** Sets the policy; returns the previous one. */
-  async setVisibility(m: EntityManager, ownerKey: string, visibility: AddressVisibility): Promise<AddressVisibility> {
+  async setVisibility(
+    m: EntityManager,
+    ownerKey: string,
+    visibility: AddressVisibility,
+  ): Promise<AddressVisibility> {
     const before: { visibility: AddressVisibility }[] = await m.query(
       'SELECT visibility FROM irp_address_policy WHERE user_key = $1',
       [ownerKey],
@@ -297,7 +342,8 @@ export class AddressRepository {
   /** Drops the owner's pending requests; returns the requesters. */
   async deletePending(m: EntityManager, ownerKey: string): Promise<string[]> {
     const rows: { watcher_key: string }[] = await m.query(
-      `DELETE FROM irp_address_watcher WHERE owner_key = $1 AND status = 'pending' RETURNING watcher_key`,
+      `WITH gone AS (DELETE FROM irp_address_watcher WHERE owner_key = $1 AND status = 'pending' RETURNING watcher_key)
+       SELECT watcher_key FROM gone`,
       [ownerKey],
     );
     return rows.map((r) => r.watcher_key);
@@ -314,7 +360,11 @@ export class AddressRepository {
   }
 
   /** Approves a watcher (a pending request, or ahead of any); returns the status before. */
-  async approve(m: EntityManager, ownerKey: string, watcherKey: string): Promise<WatcherStatus | undefined> {
+  async approve(
+    m: EntityManager,
+    ownerKey: string,
+    watcherKey: string,
+  ): Promise<WatcherStatus | undefined> {
     const before: { status: WatcherStatus }[] = await m.query(
       'SELECT status FROM irp_address_watcher WHERE owner_key = $1 AND watcher_key = $2',
       [ownerKey, watcherKey],
@@ -330,9 +380,14 @@ export class AddressRepository {
   }
 
   /** Removes an approval or a pending request; returns what it was. */
-  async removeWatcher(m: EntityManager, ownerKey: string, watcherKey: string): Promise<WatcherStatus | undefined> {
+  async removeWatcher(
+    m: EntityManager,
+    ownerKey: string,
+    watcherKey: string,
+  ): Promise<WatcherStatus | undefined> {
     const rows: { status: WatcherStatus }[] = await m.query(
-      'DELETE FROM irp_address_watcher WHERE owner_key = $1 AND watcher_key = $2 RETURNING status',
+      `WITH gone AS (DELETE FROM irp_address_watcher WHERE owner_key = $1 AND watcher_key = $2 RETURNING status)
+       SELECT status FROM gone`,
       [ownerKey, watcherKey],
     );
     return rows[0]?.status;

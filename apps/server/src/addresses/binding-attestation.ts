@@ -19,7 +19,9 @@ export interface AttestationExpectation {
 }
 
 function refuse(message: string): never {
-  throw new DomainError(DomainErrorCode.Policy, `attestation refused: ${message}`, { field: 'attestation' });
+  throw new DomainError(DomainErrorCode.Policy, `attestation refused: ${message}`, {
+    field: 'attestation',
+  });
 }
 
 /**
@@ -41,11 +43,16 @@ export function checkAttestation(
   try {
     parsed = parseBindingAttestationText(attestation.text);
   } catch (error) {
-    if (error instanceof PkiError) refuse(`the text is not an IRP-BINDING-1 text (${error.message})`);
+    if (error instanceof PkiError)
+      refuse(`the text is not an IRP-BINDING-1 text (${error.message})`);
     throw error;
   }
   // exactly the text the request implies, with the client's own validity window
-  const wanted = buildBindingAttestationText({ ...expected, notBefore: parsed.notBefore, notAfter: parsed.notAfter });
+  const wanted = buildBindingAttestationText({
+    ...expected,
+    notBefore: parsed.notBefore,
+    notAfter: parsed.notAfter,
+  });
   if (Buffer.compare(Buffer.from(wanted, 'utf8'), Buffer.from(attestation.text)) !== 0) {
     refuse('the text does not state the user, device and addresses of this request');
   }
@@ -57,7 +64,12 @@ export function checkAttestation(
   }
   let verified = false;
   try {
-    verified = verifyBindingAttestation(certificate.der, attestation.alg, attestation.text, attestation.signature);
+    verified = verifyBindingAttestation(
+      certificate.der,
+      attestation.alg,
+      attestation.text,
+      attestation.signature,
+    );
   } catch (error) {
     if (!(error instanceof PkiError)) throw error;
   }

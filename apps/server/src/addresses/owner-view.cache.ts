@@ -2,7 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { EVENT_BUS, type EventBus } from '../events/event-bus.js';
-import { AddressRepository, type DirectoryUser, type OwnerAccess, type StoredBinding } from './address.repository.js';
+import {
+  AddressRepository,
+  type DirectoryUser,
+  type OwnerAccess,
+  type StoredBinding,
+} from './address.repository.js';
 import { UserCertificatesPort } from './user-certificates.js';
 
 /** Everything a lookup or a presence notify needs about one owner (spec §8, §8.1). */
@@ -57,6 +62,7 @@ export class OwnerViewCache {
   private readonly views = new Map<string, Entry<OwnerView>>();
   private readonly loads = new Map<string, Load>();
   private readonly users = new Map<string, Entry<DirectoryUser>>();
+  private readonly fingerprintsOf = new Map<string, Entry<string[]>>();
   private readonly userIds = new Map<string, string>();
 
   constructor(
@@ -84,7 +90,8 @@ export class OwnerViewCache {
     this.loads.set(ownerKey, load);
     try {
       const value = await load.promise;
-      if (!load.stale && this.bus.healthy) this.put(this.views, ownerKey, { value, expires: now + VIEW_TTL_MS });
+      if (!load.stale && this.bus.healthy)
+        this.put(this.views, ownerKey, { value, expires: now + VIEW_TTL_MS });
       return value;
     } finally {
       if (this.loads.get(ownerKey) === load) this.loads.delete(ownerKey);
@@ -94,14 +101,26 @@ export class OwnerViewCache {
   /** Forgets what is cached of an owner (a change committed). */
   invalidate(ownerKey: string): void {
     this.views.delete(ownerKey);
+    this.fingerprintsOf.delete(ownerKey);
     const load = this.loads.get(ownerKey);
     if (load) load.stale = true;
   }
 
   clear(): void {
     this.views.clear();
+    this.fingerprintsOf.clear();
     this.users.clear();
     for (const load of this.loads.values()) load.stale = true;
+  }
+
+  /** The owner's certificate fingerprints (spec §8), briefly cached: PKI data, not ours. */
+  async fingerprints(userKey: string): Promise<string[]> {
+    const now = Date.now();
+    const cached = this.fingerprintsOf.get(userKey);
+    if (cached && cached.expires > now) return cached.value;
+    const value = await this.certificates.validFingerprints(userKey);
+    this.put(this.fingerprintsOf, userKey, { value, expires: now + VIEW_TTL_MS });
+    return value;
   }
 
   /** A directory user by (lower-case) user id; briefly cached. */
@@ -127,7 +146,8 @@ export class OwnerViewCache {
   }
 
   rememberUserId(userKey: string, userId: string): void {
-    if (this.userIds.size >= MAX_OWNERS) this.userIds.delete(this.userIds.keys().next().value as string);
+    if (this.userIds.size >= MAX_OWNERS)
+      this.userIds.delete(this.userIds.keys().next().value as string);
     this.userIds.set(userKey, userId);
   }
 
@@ -138,7 +158,7 @@ export class OwnerViewCache {
     const [bindings, access, fingerprints] = await Promise.all([
       this.repository.liveBindings(m, ownerKey),
       this.repository.access(m, ownerKey),
-      this.certificates.validFingerprints(ownerKey),
+      this.fingerprints(ownerKey),
     ]);
     return { userKey: ownerKey, bindings, access, fingerprints };
   }

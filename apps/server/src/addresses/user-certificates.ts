@@ -47,9 +47,11 @@ export class UserCertificatesPort implements UserCertificates {
     this.source = source ?? NO_USER_CERTIFICATES;
   }
 
-  /** Replaces the source (tests that bring their own certificates). */
-  use(source: UserCertificates): void {
+  /** Replaces the source (tests that bring their own certificates); returns the previous one. */
+  use(source: UserCertificates): UserCertificates {
+    const previous = this.source;
     this.source = source;
+    return previous;
   }
 
   validFingerprints(userKey: string): Promise<string[]> {

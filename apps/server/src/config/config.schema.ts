@@ -36,6 +36,10 @@ export interface IrpConfig {
   maxTextBytes: number;
   maxSubscriptions: number;
   maxBindingsPerUser: number;
+  /** Lower clamp of a binding's `expires` (spec §8: 60; lower values are for tests only). */
+  addressMinExpirySeconds: number;
+  /** How often lapsed bindings are purged and their lapse notified (spec §8). */
+  addressPurgeIntervalMs: number;
   maxPkcs12PerUser: number;
   maxSessions: number;
   rateLoginPerMin: number;
@@ -204,6 +208,8 @@ export function loadConfig(env: Env = process.env): IrpConfig {
     maxTextBytes: r.int('IRP_MAX_TEXT_BYTES', 262_144, 1024, 64 * 1_048_576),
     maxSubscriptions: r.int('IRP_MAX_SUBSCRIPTIONS', 1000, 0, 1_000_000),
     maxBindingsPerUser: r.int('IRP_MAX_BINDINGS_PER_USER', 16, 1, 1024),
+    addressMinExpirySeconds: r.int('IRP_ADDRESS_MIN_EXPIRY_SECONDS', 60, 1, 60),
+    addressPurgeIntervalMs: r.int('IRP_ADDRESS_PURGE_INTERVAL_MS', 1000, 50, 60_000),
     maxPkcs12PerUser: r.int('IRP_MAX_PKCS12_PER_USER', 20, 0, 10_000),
     maxSessions: r.int('IRP_MAX_SESSIONS', 100_000, 1, 10_000_000),
     rateLoginPerMin: r.int('IRP_RATE_LOGIN_PER_MIN', 60, 1, 1_000_000),
