@@ -35,47 +35,57 @@ export function summary(values) {
 }
 
 /**
- * Runs `scenario` in `workers` separate processes (bench/worker.mjs) for `seconds`,
- * so that load and server never share an event loop. Returns ops/s and latencies.
+ * Starts `workers` load processes (bench/worker.mjs) and prepares `scenario` in each
+ * (`concurrency` loops in all), so that load and server never share an event loop.
+ * `run(seconds, op?)` measures; `stop()` ends the processes.
  */
-export async function runWorkers({ scenario, workers, concurrency, seconds, params }) {
+export async function startWorkers({ scenario, workers, concurrency, params }) {
+  const count = Math.min(workers, concurrency);
   const procs = [];
-  for (let i = 0; i < workers; i++) {
-    const child = fork(fileURLToPath(new URL('./worker.mjs', import.meta.url)), [], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    procs.push(child);
+  for (let i = 0; i < count; i++) {
+    procs.push(fork(fileURLToPath(new URL('./worker.mjs', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   }
-  const perWorker = Math.max(1, Math.round(concurrency / workers));
-  const ready = procs.map((child, index) => {
-    child.send({
-      type: 'prepare',
-      scenario,
-      concurrency: perWorker,
-      params: { ...params, workerIndex: index },
-    });
-    return waitMessage(child, 'ready');
-  });
-  await Promise.all(ready);
-  const start = Date.now() + 50;
-  const results = procs.map((child) => {
-    child.send({ type: 'run', startAt: start, seconds });
-    return waitMessage(child, 'result');
-  });
-  const all = await Promise.all(results);
-  for (const child of procs) child.kill();
-  const latencies = all.flatMap((r) => r.latencies).sort((a, b) => a - b);
-  const ops = all.reduce((n, r) => n + r.ops, 0);
-  const errors = all.reduce((n, r) => n + r.errors, 0);
-  const firstError = all.find((r) => r.firstError)?.firstError;
+  try {
+    await Promise.all(
+      procs.map((child, index) => {
+        const share = Math.floor(concurrency / count) + (index < concurrency % count ? 1 : 0);
+        child.send({ type: 'prepare', scenario, concurrency: share, params: { ...params, workerIndex: index } });
+        return waitMessage(child, 'ready');
+      }),
+    );
+  } catch (error) {
+    for (const child of procs) child.kill();
+    throw error;
+  }
   return {
-    opsPerSec: ops / seconds,
-    ops,
-    errors,
-    firstError,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
+    async run(seconds, op) {
+      const startAt = Date.now() + 50;
+      const all = await Promise.all(
+        procs.map((child) => {
+          child.send({ type: 'run', startAt, seconds, op });
+          return waitMessage(child, 'result');
+        }),
+      );
+      const latencies = all.flatMap((r) => r.latencies).sort((a, b) => a - b);
+      const ops = all.reduce((n, r) => n + r.ops, 0);
+      const errors = all.reduce((n, r) => n + r.errors, 0);
+      const firstError = all.find((r) => r.firstError)?.firstError;
+      return { opsPerSec: ops / seconds, ops, errors, firstError, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+    },
+    stop() {
+      for (const child of procs) child.kill();
+    },
   };
+}
+
+/** Starts workers, runs once, stops them. */
+export async function runWorkers({ scenario, workers, concurrency, seconds, params }) {
+  const w = await startWorkers({ scenario, workers, concurrency, params });
+  try {
+    return await w.run(seconds);
+  } finally {
+    w.stop();
+  }
 }
 
 async function waitMessage(child, type) {

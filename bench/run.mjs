@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { hash, verify } from '@node-rs/argon2';
-import { ROOT, fmt, freePort, runWorkers, startServer, summary } from './lib.mjs';
+import { ROOT, fmt, freePort, runWorkers, startServer, startWorkers, summary } from './lib.mjs';
+import { pgBaseline } from './pg-baselines.mjs';
 import { BENCH_PASSWORD, seed } from './seed.mjs';
 
 const args = process.argv.slice(2);
@@ -180,7 +181,10 @@ async function main() {
         }
       }
     }
-    for (const figure of ['2', '4', '5', '7', '8', '9']) {
+    if (!only || only.has('4') || only.has('5')) {
+      await registryFigures({ irp, dbUrl: dbUrl.toString(), userIds, label: `${users} users` });
+    }
+    for (const figure of ['2', '7', '8', '9']) {
       if (!only || only.has(figure))
         notes.push(
           `figure ${figure}: not measured yet — its feature has not landed (see docs/performance.md)`,
@@ -196,6 +200,60 @@ async function main() {
     await rm(dataDir, { recursive: true, force: true });
   }
   await report(started);
+}
+
+/**
+ * Figures 4 and 5: registerAddress and lookupAddress at 1, 16 and 256 sessions, each
+ * against the same SQL straight through pg at the same concurrency.
+ */
+async function registryFigures({ irp, dbUrl, userIds, label }) {
+  for (const concurrency of [1, 16, 256]) {
+    log(`figures 4/5: ${concurrency} session(s), ${label}`);
+    const sessions = await startWorkers({
+      scenario: 'sessions', workers: 2, concurrency,
+      params: { ...irp, users: userIds, password: BENCH_PASSWORD, targets: userIds.slice(0, 1000) },
+    });
+    try {
+      if (!only || only.has('4')) {
+        const irpRuns = [];
+        const full = [];
+        const bare = [];
+        for (let i = 0; i < RUNS; i++) {
+          full.push(await pgBaseline(dbUrl, { kind: 'register-full', concurrency, seconds: SECONDS }));
+          bare.push(await pgBaseline(dbUrl, { kind: 'register-upsert', concurrency, seconds: SECONDS }));
+          irpRuns.push(await sessions.run(SECONDS, 'register'));
+        }
+        const v = summary(irpRuns.map((r) => r.opsPerSec));
+        const a = summary(full.map((r) => r.opsPerSec));
+        const b = summary(bare.map((r) => r.opsPerSec));
+        const last = irpRuns[irpRuns.length - 1];
+        const goal = concurrency === 256 ? 0.8 : undefined;
+        record({ figure: '4', name: `registerAddress @${concurrency} (${label})`, unit: 'ops/s', value: v.median, min: v.min, max: v.max,
+          baselineName: '(a) same SQL via pg', baseline: a.median, ratio: v.median / a.median, goal, met: goal ? v.median / a.median >= goal : undefined,
+          p50: last.p50, p99: last.p99, errors: last.errors, firstError: last.firstError, p99Goal: concurrency === 256 ? 25 : undefined });
+        record({ figure: '4', name: `registerAddress @${concurrency} vs bare upsert`, unit: 'ops/s', value: v.median,
+          baselineName: '(b) one bare upsert via pg', baseline: b.median, ratio: v.median / b.median, goal: concurrency === 256 ? 0.5 : undefined,
+          met: concurrency === 256 ? v.median / b.median >= 0.5 : undefined, p50: full[full.length - 1].p50, p99: full[full.length - 1].p99 });
+      }
+      if (!only || only.has('5')) {
+        const irpRuns = [];
+        const base = [];
+        for (let i = 0; i < RUNS; i++) {
+          base.push(await pgBaseline(dbUrl, { kind: 'lookup', concurrency, seconds: SECONDS, users: userIds.slice(0, 1000) }));
+          irpRuns.push(await sessions.run(SECONDS, 'lookup'));
+        }
+        const v = summary(irpRuns.map((r) => r.opsPerSec));
+        const a = summary(base.map((r) => r.opsPerSec));
+        const last = irpRuns[irpRuns.length - 1];
+        const goal = concurrency === 256 ? 1.0 : undefined;
+        record({ figure: '5', name: `lookupAddress @${concurrency} (${label})`, unit: 'ops/s', value: v.median, min: v.min, max: v.max,
+          baselineName: 'same select via pg', baseline: a.median, ratio: v.median / a.median, goal, met: goal ? v.median / a.median >= goal : undefined,
+          p50: last.p50, p99: last.p99, errors: last.errors, firstError: last.firstError, p99Goal: concurrency === 256 ? 10 : undefined });
+      }
+    } finally {
+      sessions.stop();
+    }
+  }
 }
 
 /** Raw argon2id verifications/s, same parameters, same concurrency, in this process. */

@@ -34,26 +34,21 @@ export async function seed(databaseUrl, { users, bindings = 0 }) {
   }
 }
 
-/** Bindings need the address registry's table; returns false when it does not exist yet. */
+/** Bindings need the address registry's table; returns false when it does not exist. */
 async function seedBindings(client, users, count) {
-  const { rows } = await client.query(`SELECT to_regclass('irp_binding') AS t`);
+  const { rows } = await client.query(`SELECT to_regclass('irp_address_binding') AS t`);
   if (!rows[0]?.t) return false;
-  const { rows: cols } = await client.query(
-    `SELECT column_name FROM information_schema.columns WHERE table_name = 'irp_binding'`,
+  // `count` bindings over users bench1…benchN, 3 devices each, one IPv6 address each
+  await client.query(
+    `INSERT INTO irp_address_binding (user_key, device, addresses, presence_status, observed_address, observed_port, created_at, updated_at, expires_at)
+     SELECT u.id, 'd' || (g % 3),
+            jsonb_build_array(jsonb_build_object('family', 'ipv6', 'address', '2001:db8::' || to_hex(1 + g % 65534), 'port', 4605, 'transport', 'tcp')),
+            'available', '127.0.0.1', 4605, now(), now(), now() + interval '1 day'
+     FROM generate_series(0, $2::int - 1) g
+     JOIN irp_user u ON u.user_id = 'bench' || (1 + (g / 3) % $1::int)
+     ON CONFLICT DO NOTHING`,
+    [users, count],
   );
-  if (cols.length === 0) return false;
-  // the address registry's own loader knows its columns; see seedBindingsSql below
-  await client.query(seedBindingsSql(), [users, count]);
-  await client.query('ANALYZE irp_binding');
+  await client.query('ANALYZE irp_address_binding');
   return true;
-}
-
-/** Set-based insert of `count` bindings spread over users u1…uN (3 devices each). */
-function seedBindingsSql() {
-  return `INSERT INTO irp_binding (user_key, device, addresses, presence_status, expires_at, updated_at, observed_address, observed_port)
-    SELECT u.id, 'd' || (g % 3), jsonb_build_array(jsonb_build_object('family', 'ipv6', 'address', '2001:db8::' || to_hex(g % 65535), 'port', 4605, 'transport', 'tcp')),
-           'available', now() + interval '1 day', now(), '127.0.0.1', 4605
-    FROM generate_series(0, $2::int - 1) g
-    JOIN irp_user u ON u.user_id = 'bench' || (1 + (g / 3) % $1::int)
-    ON CONFLICT DO NOTHING`;
 }

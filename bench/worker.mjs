@@ -67,46 +67,34 @@ const SCENARIOS = {
         throw new Error(`login upa: ${r.result.code} ${r.result.message}`);
     },
   },
-  /** Figures 4/5: one authenticated session per loop, then registerAddress / lookupAddress. */
-  'register-address': sessionScenario((s, i) => ({
-    cmd: 'registerAddress',
-    device: `bench${i}`,
-    addresses: [
-      {
-        family: 'ipv6',
-        address: `2001:db8::${(s.counter++ % 65535).toString(16)}`,
-        port: 4605,
-        transport: 'tcp',
-      },
-    ],
-    expires: 3600,
-  })),
-  'lookup-address': sessionScenario((s) => ({
-    cmd: 'lookupAddress',
-    user: s.targets[s.counter++ % s.targets.length],
-  })),
-};
-
-function sessionScenario(makeCommand) {
-  return {
+  /** Figures 4/5: one authenticated session per loop; the run's `op` picks the command. */
+  sessions: {
     async prepare(p, concurrency) {
       const sessions = [];
       for (let i = 0; i < concurrency; i++) {
-        const user = p.users[(p.workerIndex * concurrency + i) % p.users.length];
+        const user = p.users[(p.workerIndex * 1000 + i) % p.users.length];
         const client = await IrpClient.connect(tlsOptions(p));
         const r = await client.request({ cmd: 'login', method: 'upa', user, password: p.password });
-        if (r.result.code !== 1000)
-          throw new Error(`login ${user}: ${r.result.code} ${r.result.message}`);
+        if (r.result.code !== 1000) throw new Error(`login ${user}: ${r.result.code} ${r.result.message}`);
         sessions.push(client);
       }
       return { sessions, counter: p.workerIndex * 100_000, targets: p.targets ?? p.users };
     },
-    async op(s, i) {
-      const r = await s.sessions[i].request(makeCommand(s, i));
+    async op(s, i, op) {
+      const command =
+        op === 'lookup'
+          ? { cmd: 'lookupAddress', user: s.targets[s.counter++ % s.targets.length] }
+          : {
+              cmd: 'registerAddress',
+              device: `bench${i}`,
+              addresses: [{ family: 'ipv6', address: `2001:db8::${(1 + (s.counter++ % 65534)).toString(16)}`, port: 4605, transport: 'tcp' }],
+              expires: 3600,
+            };
+      const r = await s.sessions[i].request(command);
       if (r.result.code >= 2000) throw new Error(`${r.cmd}: ${r.result.code} ${r.result.message}`);
     },
-  };
-}
+  },
+};
 
 function tlsOptions(p) {
   const options = {
@@ -148,7 +136,7 @@ process.on('message', async (message) => {
           while (Date.now() < deadline) {
             const t0 = performance.now();
             try {
-              await scenario.op(state, i);
+              await scenario.op(state, i, message.op);
               ops++;
               if (latencies.length < MAX_SAMPLES) latencies.push(performance.now() - t0);
             } catch (error) {
