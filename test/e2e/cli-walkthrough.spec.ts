@@ -5,6 +5,14 @@ import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertCliBuilt, CLI_MAIN, Machine, ROOT, startCliTestServer } from './cli-support.js';
 
+/** The README's "Five minutes with irp" section: from its heading to the next `## ` heading. */
+function walkthrough(readme: string): string {
+  const start = readme.indexOf('\n## Five minutes with irp\n');
+  if (start < 0) throw new Error('README.md has no "## Five minutes with irp" section');
+  const end = readme.indexOf('\n## ', start + 5);
+  return readme.slice(start, end < 0 ? undefined : end);
+}
+
 /** The fenced ```sh blocks of a markdown text, in order. */
 export function shellBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1] ?? '');
@@ -20,13 +28,13 @@ function hasUsableAddress(): boolean {
 }
 
 /**
- * docs/five-minutes.md works as written: every ```sh block runs, in order, in one
+ * the README's "Five minutes with irp" works as written: every ```sh block runs, in order, in one
  * directory, with `irp` on the PATH, against a fresh server. The test sets only what
  * the text says a reader sets or scripts use instead of prompts: IRP_SERVER (the
  * documented variable, here with the test server's port), IRP_CONFIG_DIR, IRP_YES,
  * IRP_PASSWORD and IRP_PASSPHRASE.
  */
-describe('docs/five-minutes.md', () => {
+describe('README: Five minutes with irp', () => {
   let server: Awaited<ReturnType<typeof startCliTestServer>>;
   let machine: Machine;
 
@@ -41,7 +49,7 @@ describe('docs/five-minutes.md', () => {
   });
 
   it('has the walkthrough blocks', async () => {
-    const blocks = shellBlocks(await readFile(join(ROOT, 'docs/five-minutes.md'), 'utf8'));
+    const blocks = shellBlocks(walkthrough(await readFile(join(ROOT, 'README.md'), 'utf8')));
     expect(blocks.length).toBeGreaterThanOrEqual(6);
     expect(blocks.join('\n')).toContain('irp --user alice peer connect bob');
   });
@@ -49,7 +57,7 @@ describe('docs/five-minutes.md', () => {
   it.skipIf(!hasUsableAddress())(
     'runs every shell block as written',
     async () => {
-      const blocks = shellBlocks(await readFile(join(ROOT, 'docs/five-minutes.md'), 'utf8'));
+      const blocks = shellBlocks(walkthrough(await readFile(join(ROOT, 'README.md'), 'utf8')));
       // `irp` on the PATH, as `npm i -g ./apps/cli` would put it
       const bin = join(machine.dir, 'bin');
       await mkdir(bin, { recursive: true });

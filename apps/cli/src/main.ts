@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `irp`: the command-line client of the Identity Registration Protocol (IRP 1.0)
- * and of End2End Direct. See `irp --help` and docs/five-minutes.md.
+ * and of End2End Direct. See `irp --help` and the README's "Five minutes with irp".
  */
 import { readFileSync } from 'node:fs';
 import { COMMANDS, findCommand } from './commands/index.js';
