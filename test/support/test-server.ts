@@ -15,8 +15,12 @@ export interface TestServer {
   config: IrpConfig;
   irpPort: number;
   httpPort: number;
-  /** PEM the client trusts for the server's certificate. */
+  /** PEM the client trusts for the server's certificate: the domain CA root. */
   serverCa: string;
+  /** The data directory (CA files, master key, TLS files). */
+  dataDir: string;
+  /** Base URL of the HTTP server, e.g. `http://127.0.0.1:41234`. */
+  httpUrl: string;
   /** Opens an authenticated-TLS IRP client to this server. */
   connect(options?: Partial<IrpConnectOptions>): Promise<IrpClient>;
   close(): Promise<void>;
@@ -49,7 +53,9 @@ export async function startTestServer(
   const irpPort = transport.address()?.port ?? 0;
   const httpAddress = app.getHttpServer().address();
   const httpPort = typeof httpAddress === 'object' && httpAddress ? httpAddress.port : 0;
-  const serverCa = await readFile(join(dataDir, 'tls', 'server.crt'), 'utf8').catch(() => '');
+  // the server's certificate is issued by the domain CA: clients trust its root, which
+  // the server writes to <dataDir>/ca/root.pem (also served at GET /pki/ca.pem)
+  const serverCa = await readFile(join(dataDir, 'ca', 'root.pem'), 'utf8').catch(() => '');
   const clients = new Set<IrpClient>();
   return {
     app,
@@ -58,6 +64,8 @@ export async function startTestServer(
     irpPort,
     httpPort,
     serverCa,
+    dataDir,
+    httpUrl: `http://127.0.0.1:${httpPort}`,
     async connect(options = {}) {
       const client = await IrpClient.connect({
         host: '127.0.0.1',

@@ -49,7 +49,9 @@ export class Certificates1764400000000 implements MigrationInterface {
       WHERE profile <> 'uploaded'`);
     await q.query(`CREATE UNIQUE INDEX irp_certificate_uploaded_key ON irp_certificate (user_key, sha256)
       WHERE profile = 'uploaded'`);
-    await q.query(`CREATE INDEX irp_certificate_user_idx ON irp_certificate (user_key, created_at)`);
+    await q.query(
+      `CREATE INDEX irp_certificate_user_idx ON irp_certificate (user_key, created_at)`,
+    );
     await q.query(`CREATE INDEX irp_certificate_sha256_idx ON irp_certificate (sha256)`);
     await q.query(`CREATE INDEX irp_certificate_serial_idx ON irp_certificate (serial)`);
     // the CRL lists the revoked certificates of the CA
