@@ -43,13 +43,22 @@ export async function startWorkers({ scenario, workers, concurrency, params }) {
   const count = Math.min(workers, concurrency);
   const procs = [];
   for (let i = 0; i < count; i++) {
-    procs.push(fork(fileURLToPath(new URL('./worker.mjs', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    procs.push(
+      fork(fileURLToPath(new URL('./worker.mjs', import.meta.url)), [], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      }),
+    );
   }
   try {
     await Promise.all(
       procs.map((child, index) => {
         const share = Math.floor(concurrency / count) + (index < concurrency % count ? 1 : 0);
-        child.send({ type: 'prepare', scenario, concurrency: share, params: { ...params, workerIndex: index } });
+        child.send({
+          type: 'prepare',
+          scenario,
+          concurrency: share,
+          params: { ...params, workerIndex: index },
+        });
         return waitMessage(child, 'ready');
       }),
     );
@@ -70,7 +79,14 @@ export async function startWorkers({ scenario, workers, concurrency, params }) {
       const ops = all.reduce((n, r) => n + r.ops, 0);
       const errors = all.reduce((n, r) => n + r.errors, 0);
       const firstError = all.find((r) => r.firstError)?.firstError;
-      return { opsPerSec: ops / seconds, ops, errors, firstError, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+      return {
+        opsPerSec: ops / seconds,
+        ops,
+        errors,
+        firstError,
+        p50: percentile(latencies, 50),
+        p99: percentile(latencies, 99),
+      };
     },
     stop() {
       for (const child of procs) child.kill();

@@ -30,7 +30,14 @@ const LOOKUP = `SELECT b.device, b.addresses, b.presence_status, b.presence_note
 export const POOL_SIZE = 20;
 
 function addresses(n) {
-  return JSON.stringify([{ family: 'ipv6', address: `2001:db8::${(1 + (n % 65534)).toString(16)}`, port: 4605, transport: 'tcp' }]);
+  return JSON.stringify([
+    {
+      family: 'ipv6',
+      address: `2001:db8::${(1 + (n % 65534)).toString(16)}`,
+      port: 4605,
+      transport: 'tcp',
+    },
+  ]);
 }
 
 /**
@@ -41,8 +48,16 @@ function addresses(n) {
 export async function pgBaseline(databaseUrl, { kind, concurrency, seconds, users }) {
   // the server's own pool is 20 connections: the baseline queues on a pool of that size too
   // (PostgreSQL's default max_connections of 100 would refuse one connection per requester)
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: Math.min(concurrency, POOL_SIZE) });
-  const keys = (await pool.query(`SELECT id, user_id FROM irp_user WHERE user_id LIKE 'bench%' ORDER BY user_id LIMIT $1`, [Math.max(concurrency, 1000)])).rows;
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: Math.min(concurrency, POOL_SIZE),
+  });
+  const keys = (
+    await pool.query(
+      `SELECT id, user_id FROM irp_user WHERE user_id LIKE 'bench%' ORDER BY user_id LIMIT $1`,
+      [Math.max(concurrency, 1000)],
+    )
+  ).rows;
   const latencies = [];
   let ops = 0;
   let counter = 0;
@@ -60,7 +75,10 @@ export async function pgBaseline(databaseUrl, { kind, concurrency, seconds, user
           } else if (kind === 'register-upsert') {
             await client.query(UPSERT, [me.id, `pg${i}`, addresses(n)]);
           } else {
-            await client.query('SELECT id, user_id, status, upa_enabled, password_hash FROM irp_user WHERE id = $1', [me.id]);
+            await client.query(
+              'SELECT id, user_id, status, upa_enabled, password_hash FROM irp_user WHERE id = $1',
+              [me.id],
+            );
             await client.query('BEGIN');
             await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [4604, me.id]);
             await client.query(UPSERT, [me.id, `pg${i}`, addresses(n)]);
@@ -69,7 +87,10 @@ export async function pgBaseline(databaseUrl, { kind, concurrency, seconds, user
                VALUES ('user', $1, 'upa', '127.0.0.1', 'registerAddress', $1, 1000, $2, $3)`,
               [me.user_id, `bench-${n}`, JSON.stringify({ device: `pg${i}` })],
             );
-            await client.query('SELECT pg_notify($1, $2)', ['irp_addresses', JSON.stringify({ k: 'presence', o: me.id })]);
+            await client.query('SELECT pg_notify($1, $2)', [
+              'irp_addresses',
+              JSON.stringify({ k: 'presence', o: me.id }),
+            ]);
             await client.query('COMMIT');
           }
           ops++;
@@ -82,6 +103,9 @@ export async function pgBaseline(databaseUrl, { kind, concurrency, seconds, user
   );
   await pool.end();
   latencies.sort((a, b) => a - b);
-  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.max(0, Math.ceil((p / 100) * latencies.length) - 1))];
+  const pct = (p) =>
+    latencies[
+      Math.min(latencies.length - 1, Math.max(0, Math.ceil((p / 100) * latencies.length) - 1))
+    ];
   return { opsPerSec: ops / seconds, p50: pct(50), p99: pct(99) };
 }

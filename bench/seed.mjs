@@ -8,8 +8,13 @@ import pg from 'pg';
 export const BENCH_PASSWORD = 'bench-password-0123456789';
 export const ARGON2ID = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 
-/** Seeds `users` users bench1…benchN (and up to 3 bindings each if `bindings`); returns timings. */
-export async function seed(databaseUrl, { users, bindings = 0 }) {
+/**
+ * Seeds users bench(from+1)…bench(to), with 3 bindings each when `withBindings`;
+ * returns the counts and timings.
+ */
+export async function seed(databaseUrl, { from = 0, to, withBindings = true }) {
+  const users = to - from;
+  const bindings = withBindings ? users * 3 : 0;
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -18,36 +23,43 @@ export async function seed(databaseUrl, { users, bindings = 0 }) {
     await client.query(
       `INSERT INTO irp_user (user_id, email, display_name, status, upa_enabled, password_hash, password_changed_at)
        SELECT 'bench' || g, 'bench' || g || '@bench.test', 'Bench User ' || g, 'active', true, $1, now()
-       FROM generate_series(1, $2::int) g`,
-      [passwordHash, users],
+       FROM generate_series($2::int + 1, $3::int) g`,
+      [passwordHash, from, to],
     );
     await client.query('ANALYZE irp_user');
     const userSeconds = (performance.now() - t0) / 1000;
     let bindingSeconds;
     if (bindings > 0) {
       const t1 = performance.now();
-      bindingSeconds = (await seedBindings(client, users, bindings)) ? (performance.now() - t1) / 1000 : undefined;
+      bindingSeconds = (await seedBindings(client, users, bindings))
+        ? (performance.now() - t1) / 1000
+        : undefined;
     }
-    return { users, userSeconds, bindings: bindingSeconds === undefined ? 0 : bindings, bindingSeconds };
+    return {
+      users,
+      userSeconds,
+      bindings: bindingSeconds === undefined ? 0 : bindings,
+      bindingSeconds,
+    };
   } finally {
     await client.end();
   }
 }
 
 /** Bindings need the address registry's table; returns false when it does not exist. */
-async function seedBindings(client, users, count) {
+async function seedBindings(client, from, to) {
   const { rows } = await client.query(`SELECT to_regclass('irp_address_binding') AS t`);
   if (!rows[0]?.t) return false;
-  // `count` bindings over users bench1…benchN, 3 devices each, one IPv6 address each
+  // 3 bindings (devices d0–d2, one IPv6 address each) for each user bench(from+1)…bench(to)
   await client.query(
     `INSERT INTO irp_address_binding (user_key, device, addresses, presence_status, observed_address, observed_port, created_at, updated_at, expires_at)
      SELECT u.id, 'd' || (g % 3),
             jsonb_build_array(jsonb_build_object('family', 'ipv6', 'address', '2001:db8::' || to_hex(1 + g % 65534), 'port', 4605, 'transport', 'tcp')),
             'available', '127.0.0.1', 4605, now(), now(), now() + interval '1 day'
-     FROM generate_series(0, $2::int - 1) g
-     JOIN irp_user u ON u.user_id = 'bench' || (1 + (g / 3) % $1::int)
+     FROM generate_series($1::int * 3, $2::int * 3 - 1) g
+     JOIN irp_user u ON u.user_id = 'bench' || (1 + g / 3)
      ON CONFLICT DO NOTHING`,
-    [users, count],
+    [from, to],
   );
   await client.query('ANALYZE irp_address_binding');
   return true;

@@ -75,7 +75,8 @@ const SCENARIOS = {
         const user = p.users[(p.workerIndex * 1000 + i) % p.users.length];
         const client = await IrpClient.connect(tlsOptions(p));
         const r = await client.request({ cmd: 'login', method: 'upa', user, password: p.password });
-        if (r.result.code !== 1000) throw new Error(`login ${user}: ${r.result.code} ${r.result.message}`);
+        if (r.result.code !== 1000)
+          throw new Error(`login ${user}: ${r.result.code} ${r.result.message}`);
         sessions.push(client);
       }
       return { sessions, counter: p.workerIndex * 100_000, targets: p.targets ?? p.users };
@@ -87,7 +88,14 @@ const SCENARIOS = {
           : {
               cmd: 'registerAddress',
               device: `bench${i}`,
-              addresses: [{ family: 'ipv6', address: `2001:db8::${(1 + (s.counter++ % 65534)).toString(16)}`, port: 4605, transport: 'tcp' }],
+              addresses: [
+                {
+                  family: 'ipv6',
+                  address: `2001:db8::${(1 + (s.counter++ % 65534)).toString(16)}`,
+                  port: 4605,
+                  transport: 'tcp',
+                },
+              ],
               expires: 3600,
             };
       const r = await s.sessions[i].request(command);
