@@ -23,7 +23,11 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['{apps,libs}/*/src/**/*.spec.ts', 'test/**/*.spec.ts', 'apps/admin-ui/test/**/*.spec.ts'],
+    include: [
+      '{apps,libs}/*/src/**/*.spec.ts',
+      'test/**/*.spec.ts',
+      'apps/admin-ui/test/**/*.spec.ts',
+    ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -4,5 +4,11 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   plugins: [react()],
   build: { outDir: 'dist', emptyOutDir: true },
-  server: { proxy: { '/healthz': 'http://localhost:8080', '/pki': 'http://localhost:8080', '/api': 'http://localhost:8080' } },
+  server: {
+    proxy: {
+      '/healthz': 'http://localhost:8080',
+      '/pki': 'http://localhost:8080',
+      '/api': 'http://localhost:8080',
+    },
+  },
 });

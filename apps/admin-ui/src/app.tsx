@@ -24,7 +24,14 @@ export function App() {
   }, []);
 
   return (
-    <main style={{ fontFamily: 'system-ui, sans-serif', maxWidth: 720, margin: '2rem auto', padding: '0 1rem' }}>
+    <main
+      style={{
+        fontFamily: 'system-ui, sans-serif',
+        maxWidth: 720,
+        margin: '2rem auto',
+        padding: '0 1rem',
+      }}
+    >
       <h1>IRP Domain Identity Registry</h1>
       <p>Operator console. Identity Registration Protocol (IRP 1.0) on TCP port 4604.</p>
       <section aria-label="server status">
