@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type ClientCertificateStatus } from '@irp/protocol';
-import { PkiError, checkClientCertificate } from '@irp/pki';
+import { type ParsedCertificate, PkiError, checkClientCertificate } from '@irp/pki';
 import { DataSource } from 'typeorm';
 import { IRP_CONFIG } from '../config/config.module.js';
 import { type IrpConfig } from '../config/config.schema.js';
@@ -11,7 +12,7 @@ import {
   type ClientCertificateReport,
 } from '../transport/client-certificate-inspector.js';
 import { type SessionPeer } from '../transport/irp-session.js';
-import { DomainCaService, issuerHashOf } from './domain-ca.service.js';
+import { DomainCaService, type LoadedCa, issuerHashOf } from './domain-ca.service.js';
 
 /** What the server made of a TLS client certificate (spec §6.2, §6.6). */
 export interface ClientCertificateVerdict {
@@ -25,7 +26,6 @@ export interface ClientCertificateVerdict {
 
 interface RecordRow {
   user_key: string;
-  sha256: string;
   revoked_at: Date | null;
   user_id: string;
   status: string;
@@ -45,10 +45,25 @@ interface RecordRow {
  * 5. `valid`.
  *
  * `user` is set whenever the certificate chains and is recorded for a user.
+ *
+ * Cost: the signatures of the path (two ECDSA verifications, ~1 ms for a P-384 CA) and
+ * the parsing depend only on the certificate bytes and the CA, so that part
+ * ({@link CryptoVerdict}) is kept in a bounded LRU keyed by the SHA-256 of the DER, and
+ * per connection (the greeting and `login method="sca"` judge the same certificate).
+ * What may change is never cached: the validity window is compared with the clock on
+ * every use, and revocation, the issued-to record and the user's status are read from
+ * the database on every use (one indexed query), as spec §6.2 requires at login.
  */
 @Injectable()
 export class ClientCertificateVerifier implements ClientCertificateInspector, ScaAuthenticator {
   private readonly log = new Logger('ClientCertificate');
+  /** Crypto verdicts by SHA-256 (base64) of the DER; a Map in least-recently-used order. */
+  private readonly cache = new Map<string, CryptoVerdict>();
+  /** The crypto verdict on the certificate of a connection (greeting, then SCA login). */
+  private readonly byPeer = new WeakMap<SessionPeer, { der: Uint8Array; verdict: CryptoVerdict }>();
+  /** The CA the cached verdicts were made against, and its intermediates. */
+  private cacheCa: LoadedCa | undefined;
+  private intermediates: readonly ParsedCertificate[] = [];
 
   constructor(
     @Inject(IRP_CONFIG) private readonly config: IrpConfig,
@@ -60,7 +75,7 @@ export class ClientCertificateVerifier implements ClientCertificateInspector, Sc
   async inspect(peer: SessionPeer): Promise<ClientCertificateReport> {
     let verdict: ClientCertificateVerdict;
     try {
-      verdict = await this.verify(peer.certificate);
+      verdict = await this.verifyPeer(peer);
     } catch (error) {
       // the greeting must go out even when the database is unreachable: SCA would fail now
       this.log.warn(
@@ -75,7 +90,7 @@ export class ClientCertificateVerifier implements ClientCertificateInspector, Sc
 
   /** Spec §6.2: the user of a `valid` certificate; undefined for any other verdict (→ 2200). */
   async authenticate(peer: SessionPeer): Promise<ScaIdentity | undefined> {
-    const verdict = await this.verify(peer.certificate);
+    const verdict = await this.verifyPeer(peer);
     if (verdict.status !== 'valid' || !verdict.userKey || !verdict.serial) return undefined;
     return { userKey: verdict.userKey, certificateSerial: verdict.serial };
   }
@@ -87,41 +102,140 @@ export class ClientCertificateVerifier implements ClientCertificateInspector, Sc
   ): Promise<ClientCertificateVerdict> {
     if (!der || der.length === 0) return { status: 'none' };
     const ca = await this.domainCa.ready();
-    let check;
-    try {
-      check = checkClientCertificate({
-        certificate: der,
-        trustAnchors: [ca.root],
-        intermediates: ca.certificates.filter((c) => c !== ca.root),
-        at,
-      });
-    } catch (error) {
-      if (error instanceof PkiError) return { status: 'untrusted' };
-      throw error;
-    }
-    if (!check.chains) return { status: 'untrusted' };
+    return this.judge(this.cryptoVerdict(der, ca), ca, at);
+  }
 
+  private async verifyPeer(peer: SessionPeer): Promise<ClientCertificateVerdict> {
+    const der = peer.certificate;
+    if (!der || der.length === 0) return { status: 'none' };
+    const ca = await this.domainCa.ready();
+    const known = this.byPeer.get(peer);
+    let crypto: CryptoVerdict;
+    if (known && known.der === der && this.cacheCa === ca) {
+      crypto = known.verdict;
+    } else {
+      crypto = this.cryptoVerdict(der, ca);
+      this.byPeer.set(peer, { der, verdict: crypto });
+    }
+    return this.judge(crypto, ca, new Date());
+  }
+
+  /** Spec §6.2/§6.6 on a crypto verdict: validity at `at`, then one database read. */
+  private async judge(
+    crypto: CryptoVerdict,
+    ca: LoadedCa,
+    at: Date,
+  ): Promise<ClientCertificateVerdict> {
+    if (!crypto.chains) return { status: 'untrusted' };
     let record: RecordRow | undefined;
-    if (issuerHashOf(check.issuerDer) === ca.issuerHash) {
+    if (crypto.fromDomainCa) {
+      // one read on the unique index (issuer_hash, serial) WHERE profile <> 'uploaded' (the
+      // predicate is spelled out so that the planner matches the partial index): the
+      // fingerprint must match too; revocation and the user's status as they are now
       const rows = await this.dataSource.query<RecordRow[]>(
-        `SELECT c.user_key, c.sha256, c.revoked_at, u.user_id, u.status
+        `SELECT c.user_key, c.revoked_at, u.user_id, u.status
          FROM irp_certificate c JOIN irp_user u ON u.id = c.user_key
-         WHERE c.issuer_hash = $1 AND c.serial = $2 AND c.profile IN ('user', 'device')`,
-        [ca.issuerHash, check.serialHex],
+         WHERE c.issuer_hash = $1 AND c.serial = $2 AND c.sha256 = $3
+           AND c.profile <> 'uploaded' AND c.profile IN ('user', 'device')
+         LIMIT 1`,
+        [ca.issuerHash, crypto.serialHex, crypto.sha256],
       );
-      record = rows.find((r) => r.sha256 === check.sha256);
+      record = rows[0];
     }
     const known = record
       ? {
           user: `${record.user_id}@${this.config.domain}`,
           userKey: record.user_key,
-          serial: check.serialHex,
+          serial: crypto.serialHex,
         }
       : {};
-    if (!check.withinValidity) return { status: 'expired', ...known };
+    const t = at.getTime();
+    if (t < crypto.notBefore || t > crypto.notAfter) return { status: 'expired', ...known };
     if (record?.revoked_at) return { status: 'revoked', ...known };
-    if (!record || record.status !== 'active' || !check.hasClientAuth)
+    if (!record || record.status !== 'active' || !crypto.hasClientAuth)
       return { status: 'unknown', ...known };
     return { status: 'valid', ...known };
   }
+
+  /**
+   * The part of the verdict that depends only on the certificate bytes and the CA
+   * (parsing, path and signatures, EKU, the validity window of the path), cached by
+   * the SHA-256 of the DER; the validity window is compared with the clock on every
+   * use and the database is read on every use.
+   */
+  private cryptoVerdict(der: Uint8Array, ca: LoadedCa): CryptoVerdict {
+    if (this.cacheCa !== ca) {
+      this.cache.clear();
+      this.cacheCa = ca;
+      this.intermediates = ca.certificates.filter((c) => c !== ca.root);
+    }
+    const key = createHash('sha256').update(der).digest('base64');
+    const cached = this.cache.get(key);
+    if (cached) {
+      // most recently used goes last
+      this.cache.delete(key);
+      this.cache.set(key, cached);
+      return cached;
+    }
+    const verdict = this.checkCertificate(der, ca);
+    this.cache.set(key, verdict);
+    if (this.cache.size > CRYPTO_CACHE_SIZE) {
+      const oldest = this.cache.keys().next();
+      if (!oldest.done) this.cache.delete(oldest.value);
+    }
+    return verdict;
+  }
+
+  /** Parsing, path with signatures to the root, EKU, validity window: the expensive part. */
+  private checkCertificate(der: Uint8Array, ca: LoadedCa): CryptoVerdict {
+    let check;
+    try {
+      // the parsed CA certificates are reused as trust anchors (their keys are imported once)
+      check = checkClientCertificate({
+        certificate: der,
+        trustAnchors: [ca.root],
+        intermediates: this.intermediates,
+      });
+    } catch (error) {
+      if (error instanceof PkiError) return UNTRUSTED;
+      throw error;
+    }
+    if (!check.chains) return UNTRUSTED;
+    return {
+      chains: true,
+      fromDomainCa: issuerHashOf(check.issuerDer) === ca.issuerHash,
+      serialHex: check.serialHex,
+      sha256: check.sha256,
+      hasClientAuth: check.hasClientAuth,
+      notBefore: check.pathNotBefore.getTime(),
+      notAfter: check.pathNotAfter.getTime(),
+    };
+  }
 }
+
+/** Crypto verdicts kept (each ~300 bytes). */
+export const CRYPTO_CACHE_SIZE = 10_000;
+
+/** What depends only on the certificate bytes and the domain CA (cacheable). */
+export interface CryptoVerdict {
+  /** Parseable and chains with verifying signatures to the domain root. */
+  readonly chains: boolean;
+  /** Issued by the domain's issuing CA (so it may be recorded by issuer + serial). */
+  readonly fromDomainCa: boolean;
+  readonly serialHex: string;
+  readonly sha256: string;
+  readonly hasClientAuth: boolean;
+  /** The validity window (ms) of the certificate and every CA on its path. */
+  readonly notBefore: number;
+  readonly notAfter: number;
+}
+
+const UNTRUSTED: CryptoVerdict = {
+  chains: false,
+  fromDomainCa: false,
+  serialHex: '',
+  sha256: '',
+  hasClientAuth: false,
+  notBefore: 0,
+  notAfter: 0,
+};

@@ -75,6 +75,14 @@ export interface ClientCertificateCheck {
   readonly withinValidity: boolean;
   /** ExtendedKeyUsage is present and contains clientAuth. */
   readonly hasClientAuth: boolean;
+  /**
+   * The validity window of the certificate and every CA on its path (of the certificate
+   * alone when it does not chain): the latest notBefore and the earliest notAfter.
+   * `withinValidity` is this window at `at`, so a caller that keeps the result can
+   * re-check the validity at another time without redoing the signatures.
+   */
+  readonly pathNotBefore: Date;
+  readonly pathNotAfter: Date;
   /** The certificate, parsed. */
   readonly certificate: ParsedCertificate;
   /** DER of the issuer Name: with {@link serialHex}, what identifies the user (spec §6.2). */
@@ -116,7 +124,10 @@ export function checkClientCertificate(options: ClientCertificateOptions): Clien
     if (!PkiError.is(error, 'chain')) throw error;
   }
   const chains = path !== undefined;
-  const withinValidity = (path ?? [certificate]).every((c) => c.isValidAt(at));
+  const checked = path ?? [certificate];
+  const withinValidity = checked.every((c) => c.isValidAt(at));
+  const pathNotBefore = new Date(Math.max(...checked.map((c) => c.notBefore.getTime())));
+  const pathNotAfter = new Date(Math.min(...checked.map((c) => c.notAfter.getTime())));
   const hasClientAuth = certificate.extendedKeyUsage?.includes(OID.clientAuth) === true;
   const status: ClientCertificateStatus = !chains
     ? 'untrusted'
@@ -130,6 +141,8 @@ export function checkClientCertificate(options: ClientCertificateOptions): Clien
     chains,
     withinValidity,
     hasClientAuth,
+    pathNotBefore,
+    pathNotAfter,
     certificate,
     issuerDer: certificate.issuerDer,
     issuer: certificate.issuer,
