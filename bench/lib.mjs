@@ -1,6 +1,7 @@
 // Shared helpers of the benchmark harness: child processes, statistics, reporting.
 import { fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -153,4 +154,49 @@ export async function startServer(env) {
 export function fmt(n, digits = 1) {
   if (n === undefined || Number.isNaN(n)) return '–';
   return n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(digits);
+}
+
+/**
+ * A bench/session-worker.mjs process (figures 7 and 8): `call(message, replyType)`
+ * sends one step and resolves with its reply.
+ */
+export function startSessionWorker() {
+  const child = fork(fileURLToPath(new URL('./session-worker.mjs', import.meta.url)), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  // one step at a time: the reply (or error, or exit) settles the pending call
+  let pending;
+  child.on('message', (message) => {
+    const p = pending;
+    if (!p) return;
+    if (message?.type === 'error') p.reject(new Error(`session worker: ${message.error}`));
+    else if (message?.type === p.type) p.resolve(message);
+    else return;
+    pending = undefined;
+  });
+  child.on('exit', (code) => {
+    pending?.reject(new Error(`session worker exited with ${code}`));
+    pending = undefined;
+  });
+  return {
+    child,
+    call(message, type) {
+      if (pending) return Promise.reject(new Error('session worker busy'));
+      return new Promise((resolve, reject) => {
+        pending = { type, resolve, reject };
+        child.send(message);
+      });
+    },
+    stop() {
+      child.kill();
+    },
+  };
+}
+
+/** VmRSS of a process, in KiB (Linux). */
+export async function rssKiB(pid) {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  if (!m) throw new Error(`no VmRSS for ${pid}`);
+  return Number(m[1]);
 }

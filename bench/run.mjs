@@ -10,7 +10,20 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { hash, verify } from '@node-rs/argon2';
-import { ROOT, fmt, freePort, runWorkers, startServer, startWorkers, summary } from './lib.mjs';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  ROOT,
+  fmt,
+  freePort,
+  percentile,
+  rssKiB,
+  runWorkers,
+  startServer,
+  startSessionWorker,
+  startWorkers,
+  summary,
+} from './lib.mjs';
 import { pgBaseline } from './pg-baselines.mjs';
 import { BENCH_PASSWORD, seed } from './seed.mjs';
 
@@ -19,8 +32,9 @@ const QUICK = args.includes('--quick');
 const only = args.includes('--only')
   ? new Set(args[args.indexOf('--only') + 1].split(','))
   : undefined;
-const RUNS = 3;
-const SECONDS = QUICK ? 2 : 5;
+// the quick run is a smoke test (CI, < 2 minutes): one short run per figure
+const RUNS = QUICK ? 1 : 3;
+const SECONDS = QUICK ? 1 : 5;
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const rows = [];
@@ -93,17 +107,22 @@ async function main() {
 
   const dataDir = await mkdtemp(join(tmpdir(), 'irp-bench-'));
   const [irpPort, httpPort, barePort] = [await freePort(), await freePort(), await freePort()];
-  const server = await startServer({
+  const serverEnv = {
     DATABASE_URL: dbUrl.toString(),
-    IRP_DATA_DIR: dataDir,
     IRP_HOST: '127.0.0.1',
-    IRP_PORT: String(irpPort),
-    HTTP_PORT: String(httpPort),
     IRP_OPEN_REGISTRATION: 'true',
     IRP_ALLOW_LOCAL_ADDRESSES: 'true',
     IRP_RATE_LOGIN_PER_MIN: '1000000',
     IRP_RATE_REGISTER_PER_MIN: '1000000',
     IRP_MAX_SESSIONS: '200000',
+    // figure 7 runs a second instance on the same database: both decrypt the CA with it
+    IRP_MASTER_KEY: randomBytes(32).toString('hex'),
+  };
+  const server = await startServer({
+    ...serverEnv,
+    IRP_DATA_DIR: dataDir,
+    IRP_PORT: String(irpPort),
+    HTTP_PORT: String(httpPort),
   });
   let bare;
   try {
@@ -292,12 +311,9 @@ async function main() {
     } else if (QUICK) {
       notes.push('figure 9 (scale, 10× fewer and 10× more users) runs in the full benchmark only');
     }
-    for (const figure of ['7', '8']) {
-      if (!only || only.has(figure))
-        notes.push(
-          `figure ${figure}: not measured yet — its feature has not landed (see docs/performance.md)`,
-        );
-    }
+    if (!only || only.has('8')) await memoryFigure({ server, bare, irp, bareTarget, clientCert });
+    if (!only || only.has('7'))
+      await fanoutFigure({ irp, clientCert, serverEnv, dataDir, targets: 100 });
   } finally {
     bare?.kill();
     await server.stop();
@@ -319,7 +335,7 @@ async function registryFigures({
   dbUrl,
   userIds,
   label,
-  levels = [1, 16, 256],
+  levels = QUICK ? [1, 256] : [1, 16, 256],
   figurePrefix,
 }) {
   for (const concurrency of levels) {
@@ -424,6 +440,305 @@ async function registryFigures({
   }
 }
 
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Time the server is given to settle (timers, GC) before its RSS is read. */
+const SETTLE_MS = QUICK ? 1500 : 5000;
+/** Idle sessions per holding process: well under its 20 000 descriptors and its own ~28 000 ports. */
+const SESSIONS_PER_WORKER = 5000;
+
+/**
+ * Opens `count` idle connections (SCA-authenticated sessions, or only the greeting when
+ * `login` is false) from several processes, process i using source address 127.0.0.(base+i).
+ */
+async function openIdle(target, count, { login = true, base }) {
+  const n = Math.max(2, Math.ceil(count / SESSIONS_PER_WORKER));
+  const workers = Array.from({ length: n }, () => startSessionWorker());
+  try {
+    const replies = await Promise.all(
+      workers.map((w, i) =>
+        w.call(
+          {
+            type: 'open',
+            login,
+            count: Math.floor(count / n) + (i < count % n ? 1 : 0),
+            params: { ...target, localAddress: `127.0.0.${base + i}`, parallel: 16 },
+          },
+          'opened',
+        ),
+      ),
+    );
+    return {
+      workers,
+      opened: replies.reduce((a, r) => a + r.opened, 0),
+      errors: replies.reduce((a, r) => a + r.errors, 0),
+      firstError: replies.find((r) => r.firstError)?.firstError,
+      seconds: Math.max(...replies.map((r) => r.seconds)),
+    };
+  } catch (error) {
+    for (const w of workers) w.stop();
+    throw error;
+  }
+}
+
+async function closeIdle(workers) {
+  await Promise.all(workers.map((w) => w.call({ type: 'close' }, 'closed').catch(() => {})));
+  for (const w of workers) w.stop();
+}
+
+/** RSS of `pid` before, with `count` idle connections open, and after they closed. */
+async function idleRss(pid, target, count, options) {
+  await sleep(SETTLE_MS);
+  const before = await rssKiB(pid);
+  const open = await openIdle(target, count, options);
+  let during;
+  try {
+    await sleep(SETTLE_MS);
+    during = await rssKiB(pid);
+  } finally {
+    await closeIdle(open.workers);
+  }
+  await sleep(SETTLE_MS);
+  const after = await rssKiB(pid);
+  const { workers: _, ...rest } = open;
+  return { before, during, after, perSession: (during - before) / open.opened, ...rest };
+}
+
+/**
+ * Figure 8: the server's RSS growth per idle authenticated (SCA) session, next to a bare
+ * Node TLS server's growth per idle mTLS connection in the same run; then whether
+ * 50 000 sessions fit on one node.
+ */
+async function memoryFigure({ server, bare, irp, bareTarget, clientCert }) {
+  const count = QUICK ? 2000 : 10_000;
+  const pid = server.child.pid;
+  log(`figure 8: RSS per idle session, ${count} SCA sessions`);
+  // 50 000 sessions need more descriptors than the default hard limit (20 000)
+  let nofile;
+  let nofileError;
+  try {
+    execFileSync('prlimit', ['--pid', String(pid), '--nofile=120000:120000'], { stdio: 'pipe' });
+    nofile = 120_000;
+  } catch (error) {
+    nofileError = String(error?.stderr ?? error?.message ?? error)
+      .trim()
+      .replace(/^prlimit: /, '');
+    const limits = await readFile(`/proc/${pid}/limits`, 'utf8');
+    nofile = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1]);
+  }
+  // the baseline is a rate per connection: fewer connections keep the quick run short
+  const baseCount = QUICK ? 500 : count;
+  const base = await idleRss(bare.pid, { ...bareTarget, ...clientCert }, baseCount, {
+    login: false,
+    base: 40,
+  });
+  const m = await idleRss(pid, { ...irp, ...clientCert }, count, { base: 10 });
+  record({
+    figure: '8',
+    name: `RSS growth per idle SCA session (${m.opened} open; RSS ${fmt(m.before / 1024)} → ${fmt(m.during / 1024)} MiB, ${fmt(m.after / 1024)} MiB after close)`,
+    unit: 'KiB/session',
+    value: m.perSession,
+    baselineName: `KiB per idle mTLS connection, bare Node TLS (${base.opened} open)`,
+    baseline: base.perSession,
+    ratio: m.perSession / base.perSession,
+    goalText: '≤ 32 KiB/session',
+    met: m.perSession <= 32 && m.errors === 0,
+    errors: m.errors,
+    firstError: m.firstError,
+    rssBeforeKiB: m.before,
+    rssDuringKiB: m.during,
+    rssAfterKiB: m.after,
+    openSeconds: m.seconds,
+  });
+  if (m.errors > 0)
+    notes.push(`figure 8: ${m.errors} of ${count} sessions failed to open: ${m.firstError}`);
+  const rate = m.opened / m.seconds;
+  const projected = m.before + 50_000 * m.perSession;
+  const big = 50_000;
+  const fits = `projected RSS at 50 000 sessions: ${fmt(projected / 1024)} MiB (${fmt(m.perSession)} KiB/session + ${fmt(m.before / 1024)} MiB base)`;
+  if (nofile < big + 100) {
+    notes.push(
+      `figure 8: 50 000 sessions do NOT fit on one node here: the server process may hold at most ${nofile} descriptors (hard limit; raising it failed: ${nofileError ?? 'not tried'} — this container has no CAP_SYS_RESOURCE), and every session is one socket. Not attempted; ${fits}. Clients would not be the limit: they are spread over 127.0.0.x source addresses (~28 000 ephemeral ports per source/destination pair), ${SESSIONS_PER_WORKER} sessions per client process`,
+    );
+    return;
+  }
+  if (QUICK || big / rate > 240) {
+    notes.push(
+      `figure 8: 50 000 sessions not opened ${QUICK ? 'in quick mode' : `(at ${fmt(rate)} logins/s it would take ${fmt(big / rate)} s)`}; ${fits}; the server may hold ${nofile} descriptors`,
+    );
+    return;
+  }
+  log(`figure 8: 50 000 SCA sessions on one node`);
+  const b = await idleRss(pid, { ...irp, ...clientCert }, big, { base: 70 });
+  record({
+    figure: '8',
+    name: `50 000 idle SCA sessions on one node (${b.opened} open in ${fmt(b.seconds)} s; RSS ${fmt(b.before / 1024)} → ${fmt(b.during / 1024)} MiB, ${fmt(b.after / 1024)} MiB after close)`,
+    unit: 'KiB/session',
+    value: b.perSession,
+    goalText: '50 000 fit, ≤ 32 KiB/session',
+    met: b.opened === big && b.errors === 0 && b.perSession <= 32,
+    errors: b.errors,
+    firstError: b.firstError,
+    rssBeforeKiB: b.before,
+    rssDuringKiB: b.during,
+    rssAfterKiB: b.after,
+    openSeconds: b.seconds,
+  });
+  if (b.errors > 0)
+    notes.push(`figure 8: ${b.errors} of 50 000 sessions failed to open: ${b.firstError}`);
+}
+
+/**
+ * Figure 7: presence fan-out. 1 000 SCA subscriber sessions, half on each of two server
+ * instances sharing the database, each watching 10 of `targets` users (so ~1 000 × 10 /
+ * targets watchers per user); one driver session per target (alternating instances)
+ * registers an address whose port names the round. Latency = notify arrival − the
+ * driver's ack, both in absolute time of this machine.
+ */
+async function fanoutFigure({ irp, clientCert, serverEnv, targets }) {
+  const subscribers = 1000;
+  const perSession = 10;
+  const rounds = QUICK ? 3 : 5;
+  const subscriberWorkers = 4;
+  log(`figure 7: presence fan-out, ${subscribers} subscribers on 2 instances, ${targets} users`);
+  const dataDir2 = await mkdtemp(join(tmpdir(), 'irp-bench-2-'));
+  const [irpPort2, httpPort2] = [await freePort(), await freePort()];
+  // the second instance starts while the first one's subscribers log in
+  const starting = startServer({
+    ...serverEnv,
+    IRP_DATA_DIR: dataDir2,
+    IRP_PORT: String(irpPort2),
+    HTTP_PORT: String(httpPort2),
+  });
+  let server2;
+  const workers = [];
+  try {
+    const users = Array.from({ length: targets }, (_, i) => `bench${2 + i}`);
+    const share = subscribers / subscriberWorkers;
+    let ca = irp.ca;
+    const ports = [irp.port, irpPort2];
+    const second = starting.then(async (s) => {
+      server2 = s;
+      // both instances' TLS certificates come from the one domain CA in the database
+      ca = [irp.ca, await readFile(join(dataDir2, 'ca', 'root.pem'), 'utf8')];
+    });
+    const opened = await Promise.all(
+      Array.from({ length: subscriberWorkers }, async (_, i) => {
+        const w = startSessionWorker();
+        workers.push(w);
+        if (i % 2 === 1) await second;
+        return w.call(
+          {
+            type: 'open',
+            count: share,
+            subscribe: { targets: users, perSession, offset: i * share * perSession },
+            params: { ...clientCert, ca, port: ports[i % 2], parallel: 16 },
+          },
+          'opened',
+        );
+      }),
+    );
+    const sessions = opened.reduce((a, r) => a + r.opened, 0);
+    const openErrors = opened.find((r) => r.firstError)?.firstError;
+    if (sessions < subscribers)
+      notes.push(`figure 7: only ${sessions} of ${subscribers} subscribers opened: ${openErrors}`);
+    const driver = startSessionWorker();
+    workers.push(driver);
+    const d = await driver.call(
+      { type: 'drivers', users, password: BENCH_PASSWORD, params: { ca, ports } },
+      'opened',
+    );
+    if (d.errors > 0) notes.push(`figure 7: ${d.errors} driver logins failed: ${d.firstError}`);
+    await sleep(500); // the subscriptions' first notifies
+    await Promise.all(workers.map((w) => w.call({ type: 'arrivals' }, 'arrivals')));
+
+    const perRound = sessions * perSession; // notifies one round must produce
+    const latencies = [];
+    const roundP99 = [];
+    const fromSend = [];
+    let expected = 0;
+    let received = 0;
+    const dupes = [];
+    let driverErrors = 0;
+    for (let r = 0; r < rounds; r++) {
+      const port = 30_000 + r;
+      const { acks, errors } = await driver.call({ type: 'round', port }, 'acks');
+      driverErrors += errors;
+      const ackAt = new Map(acks.map(([user, t]) => [user, t]));
+      const sentAt = new Map(acks.map(([user, , sent]) => [user, sent]));
+      expected += acks.length * (perRound / users.length);
+      const mine = [];
+      const deadline = Date.now() + 5000;
+      let got = 0;
+      while (got < (acks.length * perRound) / users.length && Date.now() < deadline) {
+        await sleep(100);
+        const replies = await Promise.all(
+          workers.slice(0, subscriberWorkers).map((w) => w.call({ type: 'arrivals' }, 'arrivals')),
+        );
+        for (const [i, reply] of replies.entries()) {
+          dupes[i] = reply.duplicates;
+          for (const [user, p, t] of reply.arrivals) {
+            if (p !== port || !ackAt.has(user)) continue; // a late notify of an earlier round
+            mine.push(t - ackAt.get(user));
+            fromSend.push(t - sentAt.get(user));
+            got++;
+          }
+        }
+      }
+      received += got;
+      mine.sort((a, b) => a - b);
+      latencies.push(...mine);
+      roundP99.push(percentile(mine, 99));
+      log(
+        `  round ${r + 1}: ${got}/${(acks.length * perRound) / users.length} notifies, p50 ${fmt(percentile(mine, 50), 2)} ms, p99 ${fmt(percentile(mine, 99), 2)} ms`,
+      );
+    }
+    latencies.sort((a, b) => a - b);
+    const p99 = percentile(latencies, 99);
+    const r99 = summary(roundP99);
+    record({
+      figure: '7',
+      name: `presence notifies received after registerAddress (${sessions} subscribers × ${perSession} users on 2 instances, ${users.length} users, ${rounds} rounds)`,
+      unit: 'notifies',
+      value: received,
+      baselineName: 'expected',
+      baseline: expected,
+      ratio: received / expected,
+      goalText: 'all arrive, p99 < 100 ms',
+      met: received === expected && p99 < 100 && driverErrors === 0,
+      p50: percentile(latencies, 50),
+      p99,
+      p99Goal: 100,
+      roundP99: r99,
+      duplicates: dupes.reduce((a, b) => a + b, 0),
+      errors: driverErrors,
+    });
+    record({
+      figure: '7',
+      name: 'notify latency p99 per round (ack → arrival)',
+      unit: 'ms',
+      value: r99.median,
+      min: r99.min,
+      max: r99.max,
+      goalText: '< 100 ms',
+      met: r99.max < 100,
+    });
+    if (received < expected)
+      notes.push(
+        `figure 7: ${expected - received} of ${expected} notifies did not arrive within 5 s`,
+      );
+    if (driverErrors > 0) notes.push(`figure 7: ${driverErrors} registerAddress calls failed`);
+    fromSend.sort((a, b) => a - b);
+    notes.push(
+      `figure 7: latency is notify arrival − driver ack (absolute time, same machine); a notify can beat the ack to its process, so negative values are possible. From the registerAddress send instead: p50 ${fmt(percentile(fromSend, 50), 2)} ms, p99 ${fmt(percentile(fromSend, 99), 2)} ms`,
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.call({ type: 'close' }, 'closed').catch(() => {})));
+    for (const w of workers) w.stop();
+    await (server2 ?? (await starting.catch(() => undefined)))?.stop();
+    await rm(dataDir2, { recursive: true, force: true });
+  }
+}
+
 /** User ids the load uses: spread over the whole seeded range (at most 5000 of them). */
 function benchUsers(count) {
   const n = Math.min(count, 5000);
@@ -489,7 +804,7 @@ async function report(started) {
     '|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.figure} | ${r.name} | ${fmt(r.value)} ${r.unit} (${fmt(r.min)}–${fmt(r.max)}) | ${r.baseline === undefined ? '–' : `${fmt(r.baseline)} ${r.baselineName}`} | ${fmt(r.ratio, 2)}× | ${r.goal ? `≥ ${r.goal}×` : '–'} | ${r.met === undefined ? '–' : r.met ? 'yes' : '**no**'} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} |`,
+        `| ${r.figure} | ${r.name} | ${fmt(r.value)} ${r.unit} (${fmt(r.min)}–${fmt(r.max)}) | ${r.baseline === undefined ? '–' : `${fmt(r.baseline)} ${r.baselineName}`} | ${fmt(r.ratio, 2)}× | ${r.goalText ?? (r.goal ? `≥ ${r.goal}×` : '–')} | ${r.met === undefined ? '–' : r.met ? 'yes' : '**no**'} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} |`,
     ),
     ...notes.map((n) => `\n- ${n}`),
   ];
