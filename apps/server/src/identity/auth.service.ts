@@ -26,6 +26,7 @@ import { LoginThrottle } from './login-throttle.service.js';
 import { PasswordHasher } from './password-hasher.service.js';
 import { SCA_AUTHENTICATOR, type ScaAuthenticator } from './sca-authenticator.js';
 import { SourceRateLimiter } from './source-rate-limiter.service.js';
+import { credentialStamp, type UserState, UserStateCache } from './user-state.cache.js';
 import {
   checkPasswordPolicy,
   loginSubject,
@@ -70,16 +71,24 @@ function invalidCode(): DomainError {
   );
 }
 
-/** The {@link CREDENTIAL_STAMP} of a user's current password. */
-export function credentialStamp(passwordHash: string | null): string {
-  return createHash('sha256')
-    .update(passwordHash ?? '')
-    .digest('hex')
-    .slice(0, 32);
-}
+export { credentialStamp };
 
 function stampOf(user: UserEntity): string {
   return credentialStamp(user.passwordHash);
+}
+
+function stateOf(user: UserEntity): UserState {
+  return { id: user.id, userId: user.userId, status: user.status, stamp: stampOf(user) };
+}
+
+/** Why a session of this user may not go on (spec §6.3, §12); undefined when it may. */
+function refusalOf(
+  session: IrpSession | undefined,
+  state: UserState | undefined,
+): 'disabled' | 'password-changed' | undefined {
+  if (!state || state.status !== 'active') return 'disabled';
+  const stamp = session?.attributes.get(CREDENTIAL_STAMP);
+  return stamp !== undefined && stamp !== state.stamp ? 'password-changed' : undefined;
 }
 
 /**
@@ -100,6 +109,7 @@ export class AuthService {
     private readonly clock: Clock,
     private readonly sessions: SessionRegistry,
     private readonly users: UsersService,
+    private readonly userState: UserStateCache,
     @Optional() @Inject(SCA_AUTHENTICATOR) private readonly sca?: ScaAuthenticator,
   ) {}
 
@@ -166,28 +176,31 @@ export class AuthService {
         newHash = await this.hasher.hash(request.newPassword);
         action.note.details = { passwordChanged: true };
       }
-      const fresh = await action.commit(async (manager) => {
-        const current = await manager.findOne(UserEntity, {
-          where: { id: user.id },
-          lock: { mode: 'pessimistic_write' },
-        });
-        // changed between the check and now (disabled, password changed): refuse, uncounted
-        if (
-          !current ||
-          current.passwordHash !== user.passwordHash ||
-          current.status !== 'active' ||
-          !current.upaEnabled
-        ) {
-          throw authenticationError();
-        }
-        const locked = await this.throttle.retryAfter(manager, subject, now, true);
-        if (locked > 0) throw lockedError(locked);
-        await this.throttle.reset(manager, subject);
-        if (newHash === undefined) return current;
-        const patch = { passwordHash: newHash, passwordChangedAt: now, updatedAt: now };
-        await manager.update(UserEntity, { id: current.id }, patch);
-        return { ...current, ...patch };
-      });
+      const fresh = await this.userState.track((changed) =>
+        action.commit(async (manager) => {
+          const current = await manager.findOne(UserEntity, {
+            where: { id: user.id },
+            lock: { mode: 'pessimistic_write' },
+          });
+          // changed between the check and now (disabled, password changed): refuse, uncounted
+          if (
+            !current ||
+            current.passwordHash !== user.passwordHash ||
+            current.status !== 'active' ||
+            !current.upaEnabled
+          ) {
+            throw authenticationError();
+          }
+          const locked = await this.throttle.retryAfter(manager, subject, now, true);
+          if (locked > 0) throw lockedError(locked);
+          await this.throttle.reset(manager, subject);
+          if (newHash === undefined) return current;
+          const patch = { passwordHash: newHash, passwordChangedAt: now, updatedAt: now };
+          await manager.update(UserEntity, { id: current.id }, patch);
+          await changed(manager, current.id);
+          return { ...current, ...patch };
+        }),
+      );
       // spec §6.3: a password change closes the user's other sessions (this one is not
       // logged in yet, so it is not among them)
       if (newHash !== undefined) this.sessions.closeUserSessions(fresh.id, 'password-changed');
@@ -295,27 +308,31 @@ export class AuthService {
       if (!found || !user || !this.codeUsable(found, user, userId, now)) throw invalidCode();
       checkPasswordPolicy(input.password, userId, this.domain);
       const passwordHash = await this.hasher.hash(input.password);
-      const active = await action.commit(async (manager) => {
-        const code = await manager.findOne(EnrollmentCodeEntity, {
-          where: { id: found.id },
-          lock: { mode: 'pessimistic_write' },
-        });
-        const current = await manager.findOne(UserEntity, {
-          where: { id: found.userKey },
-          lock: { mode: 'pessimistic_write' },
-        });
-        // single use even under concurrency: re-checked under the row locks
-        if (!code || !current || !this.codeUsable(code, current, userId, now)) throw invalidCode();
-        await manager.update(EnrollmentCodeEntity, { id: code.id }, { usedAt: now });
-        const patch = {
-          status: 'active' as const,
-          passwordHash,
-          passwordChangedAt: now,
-          updatedAt: now,
-        };
-        await manager.update(UserEntity, { id: current.id }, patch);
-        return { ...current, ...patch };
-      });
+      const active = await this.userState.track((changed) =>
+        action.commit(async (manager) => {
+          const code = await manager.findOne(EnrollmentCodeEntity, {
+            where: { id: found.id },
+            lock: { mode: 'pessimistic_write' },
+          });
+          const current = await manager.findOne(UserEntity, {
+            where: { id: found.userKey },
+            lock: { mode: 'pessimistic_write' },
+          });
+          // single use even under concurrency: re-checked under the row locks
+          if (!code || !current || !this.codeUsable(code, current, userId, now))
+            throw invalidCode();
+          await manager.update(EnrollmentCodeEntity, { id: code.id }, { usedAt: now });
+          const patch = {
+            status: 'active' as const,
+            passwordHash,
+            passwordChangedAt: now,
+            updatedAt: now,
+          };
+          await manager.update(UserEntity, { id: current.id }, patch);
+          await changed(manager, current.id);
+          return { ...current, ...patch };
+        }),
+      );
       return this.authenticated(active, 'upa');
     });
   }
@@ -347,7 +364,13 @@ export class AuthService {
     newPassword: string,
     origin: RequestOrigin & { keepSession?: IrpSession },
   ): Promise<void> {
-    const me = user.entity;
+    // the password hash is read here, not taken from the session check (whose state
+    // may come from the cache, which keeps no hash); the check is repeated on this
+    // exact row, so a password changed elsewhere a moment ago closes the session
+    // instead of counting the old password as a failure
+    const me = await this.users.findByKey(user.entity.id);
+    this.admit(origin.keepSession, me ? stateOf(me) : undefined);
+    if (!me) throw authenticationError();
     const actor: Actor = {
       kind: 'user',
       id: me.userId,
@@ -382,18 +405,21 @@ export class AuthService {
         }
         checkPasswordPolicy(newPassword, me.userId, this.domain, 'newPassword');
         const passwordHash = await this.hasher.hash(newPassword);
-        await action.commit(async (manager) => {
-          const current = await manager.findOne(UserEntity, {
-            where: { id: me.id },
-            lock: { mode: 'pessimistic_write' },
-          });
-          if (!current || current.passwordHash !== me.passwordHash) throw authenticationError();
-          await manager.update(
-            UserEntity,
-            { id: me.id },
-            { passwordHash, passwordChangedAt: now, updatedAt: now },
-          );
-        });
+        await this.userState.track((changed) =>
+          action.commit(async (manager) => {
+            const current = await manager.findOne(UserEntity, {
+              where: { id: me.id },
+              lock: { mode: 'pessimistic_write' },
+            });
+            if (!current || current.passwordHash !== me.passwordHash) throw authenticationError();
+            await manager.update(
+              UserEntity,
+              { id: me.id },
+              { passwordHash, passwordChangedAt: now, updatedAt: now },
+            );
+            await changed(manager, me.id);
+          }),
+        );
         origin.keepSession?.attributes.set(CREDENTIAL_STAMP, credentialStamp(passwordHash));
         this.sessions.closeUserSessions(me.id, 'password-changed', { except: origin.keepSession });
       },
@@ -405,25 +431,35 @@ export class AuthService {
    * made elsewhere — another instance, the operator API — is seen at the next
    * command). Disabled or gone → the session is closed (`disabled`) and 2304; password
    * changed since the session logged in → closed (`password-changed`) and 2200.
+   *
+   * The state comes from the {@link UserStateCache}: no database round trip on a hit.
+   * A change made on this instance is seen by the very next command; one made on
+   * another instance once its event arrives (milliseconds). The returned `entity`
+   * identifies the user only — read profile data from the database.
    */
   async sessionUser(session: IrpSession): Promise<SessionUser> {
     const principal = session.principal;
     if (!principal)
       throw new DomainError(DomainErrorCode.UseError, 'Command use error: not logged in');
-    const user = await this.users.findByKey(principal.userKey);
-    if (!user || user.status !== 'active') {
-      session.close('disabled');
-      throw new DomainError(
-        DomainErrorCode.StatusProhibits,
-        'Object status prohibits operation: account disabled',
-      );
-    }
-    const stamp = session.attributes.get(CREDENTIAL_STAMP);
-    if (stamp !== undefined && stamp !== stampOf(user)) {
-      session.close('password-changed');
-      throw authenticationError();
-    }
-    return { entity: user, method: principal.method };
+    let state = await this.userState.get(principal.userKey);
+    // a refusal closes the session: it is confirmed on the row itself first, so that an
+    // entry cached just before a change elsewhere (a user re-enabled, or whose password
+    // changed and who logged in again with it) can never close a session wrongly
+    if (refusalOf(session, state) !== undefined)
+      state = await this.userState.refresh(principal.userKey);
+    return { entity: this.admit(session, state), method: principal.method };
+  }
+
+  /** Spec §6.3, §12: a session goes on only while its user is active and its password unchanged. */
+  private admit(session: IrpSession | undefined, state: UserState | undefined): UserState {
+    const refusal = refusalOf(session, state);
+    if (refusal === undefined && state) return state;
+    session?.close(refusal ?? 'disabled');
+    if (refusal === 'password-changed') throw authenticationError();
+    throw new DomainError(
+      DomainErrorCode.StatusProhibits,
+      'Object status prohibits operation: account disabled',
+    );
   }
 
   private authenticated(

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
+import { EventsModule } from '../events/events.module.js';
 import { AuthService } from './auth.service.js';
 import { Clock } from './clock.js';
 import { IdentityHousekeeping } from './identity-housekeeping.service.js';
@@ -7,15 +8,18 @@ import { IdentityController } from './identity.controller.js';
 import { LoginThrottle } from './login-throttle.service.js';
 import { PasswordHasher } from './password-hasher.service.js';
 import { SourceRateLimiter } from './source-rate-limiter.service.js';
+import { UserStateCache } from './user-state.cache.js';
 import { UsersService } from './users.service.js';
 
 /**
  * The identity directory and authentication (spec §6.2–§6.5, §7): users, enrollment,
  * UPA login, lockout and rate limits. The SCA check comes from the PKI feature
  * through the optional `SCA_AUTHENTICATOR` provider (a global module of theirs).
+ * User-row changes are announced on the event bus (`user_changed`), which keeps the
+ * per-instance {@link UserStateCache} of the session check coherent (spec §12).
  */
 @Module({
-  imports: [AuditModule],
+  imports: [AuditModule, EventsModule],
   controllers: [IdentityController],
   providers: [
     UsersService,
@@ -25,6 +29,7 @@ import { UsersService } from './users.service.js';
     SourceRateLimiter,
     Clock,
     IdentityHousekeeping,
+    UserStateCache,
   ],
   exports: [UsersService, AuthService],
 })

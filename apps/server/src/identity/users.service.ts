@@ -15,6 +15,7 @@ import {
   type ListUsersQuery,
   type RegisterInput,
   type RequestOrigin,
+  type SessionUserIdentity,
   type UpdateInput,
 } from './dto/identity.dto.js';
 import {
@@ -38,6 +39,7 @@ import {
   type ValidProfile,
 } from './user-validation.js';
 import { toFullRecord, toPublicRecord } from './user-record.mapper.js';
+import { UserStateCache } from './user-state.cache.js';
 
 /** Spec §7.2 listUsers: limit 1–200, default 50. */
 export const LIST_USERS_MAX_LIMIT = 200;
@@ -87,6 +89,7 @@ export class UsersService {
     private readonly limiter: SourceRateLimiter,
     private readonly clock: Clock,
     private readonly sessions: SessionRegistry,
+    private readonly userState: UserStateCache,
   ) {}
 
   private get domain(): string {
@@ -153,11 +156,15 @@ export class UsersService {
    * `info` (spec §7.2): the viewer's own record, or another user's directory record
    * (public fields only). `ref` is a user id or IRP address; another domain → 2303.
    */
-  async info(viewer: UserEntity, ref?: string): Promise<UserRecord> {
-    if (ref === undefined) return toFullRecord(viewer, this.domain);
-    const userId = resolveUserRef(ref, this.domain);
+  async info(viewer: SessionUserIdentity, ref?: string): Promise<UserRecord> {
+    const userId = ref === undefined ? viewer.userId : resolveUserRef(ref, this.domain);
     if (userId === undefined) throw notFound();
-    if (userId === viewer.userId) return toFullRecord(viewer, this.domain);
+    // read here, never taken from the session check: the profile is always current
+    if (userId === viewer.userId) {
+      const own = await this.findByKey(viewer.id);
+      if (!own) throw notFound();
+      return toFullRecord(own, this.domain);
+    }
     const other = await this.findByUserId(userId);
     if (!other) throw notFound();
     return toPublicRecord(other, this.domain);
@@ -168,7 +175,11 @@ export class UsersService {
    * → 2201; no field at all → 2003; an email of another user → 2302. An empty field
    * clears it; `<attribute name="n"/>` empty removes attribute n, others are set.
    */
-  async updateProfile(actor: Actor, viewer: UserEntity, input: UpdateInput): Promise<UserRecord> {
+  async updateProfile(
+    actor: Actor,
+    viewer: SessionUserIdentity,
+    input: UpdateInput,
+  ): Promise<UserRecord> {
     return this.audit.action({ actor, action: 'update', target: viewer.userId }, async (action) => {
       if (input.namesUserId || input.namesStatus) {
         throw new DomainError(
@@ -185,27 +196,30 @@ export class UsersService {
         );
       }
       action.note.details = { fields };
-      const user = await action.commit(async (manager) => {
-        const now = this.clock.now();
-        const current = await this.lockUser(manager, viewer.id);
-        if (changes.email !== undefined && changes.email !== null) {
-          await this.assertEmailFree(manager, changes.email, current.id);
-        }
-        const patch: Partial<UserEntity> = { updatedAt: now };
-        for (const field of Object.keys(PROFILE_COLUMNS) as ProfileColumn[]) {
-          const value = changes[field];
-          if (value !== undefined) patch[field] = value;
-        }
-        if (changes.attributes)
-          patch.attributes = mergeAttributes(current.attributes, changes.attributes);
-        try {
-          await manager.update(UserEntity, { id: current.id }, patch);
-        } catch (error) {
-          if (isUniqueViolation(error)) throw exists('email'); // a concurrent update took the email
-          throw error;
-        }
-        return { ...current, ...patch };
-      });
+      const user = await this.userState.track((changed) =>
+        action.commit(async (manager) => {
+          const now = this.clock.now();
+          const current = await this.lockUser(manager, viewer.id);
+          if (changes.email !== undefined && changes.email !== null) {
+            await this.assertEmailFree(manager, changes.email, current.id);
+          }
+          const patch: Partial<UserEntity> = { updatedAt: now };
+          for (const field of Object.keys(PROFILE_COLUMNS) as ProfileColumn[]) {
+            const value = changes[field];
+            if (value !== undefined) patch[field] = value;
+          }
+          if (changes.attributes)
+            patch.attributes = mergeAttributes(current.attributes, changes.attributes);
+          try {
+            await manager.update(UserEntity, { id: current.id }, patch);
+          } catch (error) {
+            if (isUniqueViolation(error)) throw exists('email'); // a concurrent update took the email
+            throw error;
+          }
+          await changed(manager, current.id);
+          return { ...current, ...patch };
+        }),
+      );
       return toFullRecord(user, this.domain);
     });
   }
@@ -352,12 +366,15 @@ export class UsersService {
       },
       async (action) => {
         const userId = parseUserId(userIdRaw, this.domain);
-        const user = await action.commit(async (manager) => {
-          const current = await this.lockUserById(manager, userId);
-          const patch = { upaEnabled: enabled, updatedAt: this.clock.now() };
-          await manager.update(UserEntity, { id: current.id }, patch);
-          return { ...current, ...patch };
-        });
+        const user = await this.userState.track((changed) =>
+          action.commit(async (manager) => {
+            const current = await this.lockUserById(manager, userId);
+            const patch = { upaEnabled: enabled, updatedAt: this.clock.now() };
+            await manager.update(UserEntity, { id: current.id }, patch);
+            await changed(manager, current.id);
+            return { ...current, ...patch };
+          }),
+        );
         return toFullRecord(user, this.domain);
       },
     );
@@ -375,23 +392,26 @@ export class UsersService {
         const userId = parseUserId(userIdRaw, this.domain);
         checkPasswordPolicy(newPassword, userId, this.domain, 'newPassword');
         const passwordHash = await this.hasher.hash(newPassword);
-        const user = await action.commit(async (manager) => {
-          const now = this.clock.now();
-          const current = await this.lockUserById(manager, userId);
-          if (current.status === 'pending') {
-            throw new DomainError(
-              DomainErrorCode.StatusProhibits,
-              'Object status prohibits operation: a pending user sets a password by enrolling',
+        const user = await this.userState.track((changed) =>
+          action.commit(async (manager) => {
+            const now = this.clock.now();
+            const current = await this.lockUserById(manager, userId);
+            if (current.status === 'pending') {
+              throw new DomainError(
+                DomainErrorCode.StatusProhibits,
+                'Object status prohibits operation: a pending user sets a password by enrolling',
+              );
+            }
+            await manager.update(
+              UserEntity,
+              { id: current.id },
+              { passwordHash, passwordChangedAt: now, updatedAt: now },
             );
-          }
-          await manager.update(
-            UserEntity,
-            { id: current.id },
-            { passwordHash, passwordChangedAt: now, updatedAt: now },
-          );
-          await this.throttle.reset(manager, userId);
-          return current;
-        });
+            await this.throttle.reset(manager, userId);
+            await changed(manager, current.id);
+            return current;
+          }),
+        );
         this.sessions.closeUserSessions(user.id, 'password-changed');
       },
     );
@@ -409,12 +429,15 @@ export class UsersService {
       { actor, action: name, target: loginSubject(userIdRaw, this.domain) },
       async (action) => {
         const userId = parseUserId(userIdRaw, this.domain);
-        return action.commit(async (manager) => {
-          const current = await this.lockUserById(manager, userId);
-          const patch = { status, updatedAt: this.clock.now() };
-          await manager.update(UserEntity, { id: current.id }, patch);
-          return { ...current, ...patch };
-        });
+        return this.userState.track((changed) =>
+          action.commit(async (manager) => {
+            const current = await this.lockUserById(manager, userId);
+            const patch = { status, updatedAt: this.clock.now() };
+            await manager.update(UserEntity, { id: current.id }, patch);
+            await changed(manager, current.id);
+            return { ...current, ...patch };
+          }),
+        );
       },
     );
   }
@@ -438,39 +461,43 @@ export class UsersService {
     // cheap refusal before hashing; the unique indexes decide under concurrency
     await this.assertFree(this.dataSource.manager, userId, profile.email ?? null);
     const passwordHash = spec.password === undefined ? null : await this.hasher.hash(spec.password);
-    return action.commit(async (manager) => {
-      const now = this.clock.now();
-      // ON CONFLICT DO NOTHING: a concurrent insert of the same id or email is a 2302,
-      // not an error (nor a logged failed query carrying the password hash)
-      const rows: { id: string }[] = await manager.query(
-        `INSERT INTO irp_user (user_id, display_name, email, given_name, surname, organization, title, phone,
+    return this.userState.track((changed) =>
+      action.commit(async (manager) => {
+        const now = this.clock.now();
+        // ON CONFLICT DO NOTHING: a concurrent insert of the same id or email is a 2302,
+        // not an error (nor a logged failed query carrying the password hash)
+        const rows: { id: string }[] = await manager.query(
+          `INSERT INTO irp_user (user_id, display_name, email, given_name, surname, organization, title, phone,
            attributes, status, upa_enabled, password_hash, password_changed_at, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14, $14)
          ON CONFLICT DO NOTHING RETURNING id`,
-        [
-          userId,
-          profile.displayName ?? null,
-          profile.email ?? null,
-          profile.givenName ?? null,
-          profile.surname ?? null,
-          profile.organization ?? null,
-          profile.title ?? null,
-          profile.phone ?? null,
-          JSON.stringify(attributes),
-          spec.status,
-          spec.upaEnabled,
-          passwordHash,
-          passwordHash === null ? null : now,
-          now,
-        ],
-      );
-      const id = rows[0]?.id;
-      if (id === undefined) {
-        await this.assertFree(manager, userId, profile.email ?? null);
-        throw exists('userId');
-      }
-      return manager.findOneOrFail(UserEntity, { where: { id } });
-    });
+          [
+            userId,
+            profile.displayName ?? null,
+            profile.email ?? null,
+            profile.givenName ?? null,
+            profile.surname ?? null,
+            profile.organization ?? null,
+            profile.title ?? null,
+            profile.phone ?? null,
+            JSON.stringify(attributes),
+            spec.status,
+            spec.upaEnabled,
+            passwordHash,
+            passwordHash === null ? null : now,
+            now,
+          ],
+        );
+        const id = rows[0]?.id;
+        if (id === undefined) {
+          await this.assertFree(manager, userId, profile.email ?? null);
+          throw exists('userId');
+        }
+        // a new key cannot be cached anywhere yet; announced anyway, like every user change
+        await changed(manager, id);
+        return manager.findOneOrFail(UserEntity, { where: { id } });
+      }),
+    );
   }
 
   private async assertFree(

@@ -93,8 +93,15 @@ export interface ListUsersQuery {
   limit?: number;
 }
 
-/** The acting user of an authenticated command, as loaded for it. */
+/**
+ * Who the acting user of an authenticated command is. Identity only — no profile,
+ * status or password hash: the session check may answer from a cache, so whoever
+ * needs more of the user reads it from the database.
+ */
+export type SessionUserIdentity = Pick<UserEntity, 'id' | 'userId'>;
+
+/** The acting user of an authenticated command, as checked for it (spec §12). */
 export interface SessionUser {
-  entity: UserEntity;
+  entity: SessionUserIdentity;
   method: AuthMethod;
 }
