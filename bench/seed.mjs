@@ -31,7 +31,7 @@ export async function seed(databaseUrl, { from = 0, to, withBindings = true }) {
     let bindingSeconds;
     if (bindings > 0) {
       const t1 = performance.now();
-      bindingSeconds = (await seedBindings(client, users, bindings))
+      bindingSeconds = (await seedBindings(client, from, to))
         ? (performance.now() - t1) / 1000
         : undefined;
     }
