@@ -1,22 +1,18 @@
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { webcrypto } from 'node:crypto';
 import {
   parseCertificate,
   parseCertificates,
   type ParsedCertificate,
 } from '../certificate/parsed-certificate.js';
-import { buildCertificateDer, randomSerial } from '../certificate/certificate-builder.js';
-import {
-  authorityKeyIdentifierExtension,
-  basicConstraintsExtension,
-  keyIdentifier,
-  keyUsageExtension,
-  subjectKeyIdentifierExtension,
-} from '../certificate/extensions.js';
+import { randomSerial } from '../certificate/certificate-builder.js';
+import { keyIdentifier } from '../certificate/extensions.js';
 import { encodeName, type NameAttribute } from '../encoding/name.js';
 import type { PemOrDer } from '../encoding/pem.js';
 import {
   describeKey,
   generateKeyPair,
-  signingAlgorithmFor,
   toPrivateKey,
   type KeyAlgorithmDescription,
   type PrivateKeyInput,
@@ -74,6 +70,30 @@ export interface DomainCa {
 }
 
 const DAY_MS = 86_400_000;
+
+/** WebCrypto parameters per CA algorithm: how to import the PKCS#8 key, and how to sign with it. */
+const WEBCRYPTO_ALGORITHMS: Readonly<
+  Record<
+    CaKeyAlgorithm,
+    {
+      readonly importParams: webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams;
+      readonly signingAlgorithm: webcrypto.EcdsaParams | webcrypto.Algorithm;
+    }
+  >
+> = {
+  'P-384': {
+    importParams: { name: 'ECDSA', namedCurve: 'P-384' },
+    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-384' },
+  },
+  'P-256': {
+    importParams: { name: 'ECDSA', namedCurve: 'P-256' },
+    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+  },
+  'RSA-4096': {
+    importParams: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+    signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5' },
+  },
+};
 /** CA certificates are backdated by one hour so that clients with skewed clocks accept them at once. */
 const CA_BACKDATE_MS = 3_600_000;
 
@@ -148,45 +168,61 @@ export async function createDomainCa(options: CreateDomainCaOptions): Promise<Do
   };
   const rootName = nameOf(options.rootCommonName ?? `${domain} IRP Root CA`);
   const intName = nameOf(options.intermediateCommonName ?? `${domain} IRP Issuing CA`);
-  const rootKid = keyIdentifier(rootKeys.publicKeySpkiDer);
-  const intKid = keyIdentifier(intKeys.publicKeySpkiDer);
-  const alg = signingAlgorithmFor(rootKeys.privateKey);
+  const rootKid = keyIdentifier(rootKeys.publicKeySpkiDer).toString('hex');
+  const intKid = keyIdentifier(intKeys.publicKeySpkiDer).toString('hex');
+  const { importParams, signingAlgorithm } = WEBCRYPTO_ALGORITHMS[algorithm];
+  // @peculiar/x509 signs through WebCrypto: node's webcrypto, with the root key imported from PKCS#8.
+  const crypto = webcrypto;
+  const rootSigningKey = await webcrypto.subtle.importKey(
+    'pkcs8',
+    rootKeys.privateKeyPkcs8Der,
+    importParams,
+    false,
+    ['sign'],
+  );
+  const ca = (pathLength: number): x509.BasicConstraintsExtension =>
+    new x509.BasicConstraintsExtension(true, pathLength, true);
+  const F = x509.KeyUsageFlags;
 
-  const rootDer = buildCertificateDer(
+  const rootCert = await x509.X509CertificateGenerator.create(
     {
-      serial: randomSerial(),
-      issuerNameDer: rootName,
-      subjectNameDer: rootName,
+      serialNumber: randomSerial().toString('hex'),
+      issuer: new x509.Name(rootName),
+      subject: new x509.Name(rootName),
       notBefore,
       notAfter: rootNotAfter,
-      spkiDer: rootKeys.publicKeySpkiDer,
+      publicKey: rootKeys.publicKeySpkiDer,
+      signingKey: rootSigningKey,
+      signingAlgorithm,
       extensions: [
-        basicConstraintsExtension(true, 1),
-        keyUsageExtension(['keyCertSign', 'cRLSign']),
-        subjectKeyIdentifierExtension(rootKid),
+        ca(1),
+        new x509.KeyUsagesExtension(F.keyCertSign | F.cRLSign, true),
+        new x509.SubjectKeyIdentifierExtension(rootKid),
       ],
     },
-    alg,
-    rootKeys.privateKey,
+    crypto,
   );
-  const intDer = buildCertificateDer(
+  const intCert = await x509.X509CertificateGenerator.create(
     {
-      serial: randomSerial(),
-      issuerNameDer: rootName,
-      subjectNameDer: intName,
+      serialNumber: randomSerial().toString('hex'),
+      issuer: new x509.Name(rootName),
+      subject: new x509.Name(intName),
       notBefore,
       notAfter: intNotAfter,
-      spkiDer: intKeys.publicKeySpkiDer,
+      publicKey: intKeys.publicKeySpkiDer,
+      signingKey: rootSigningKey,
+      signingAlgorithm,
       extensions: [
-        basicConstraintsExtension(true, 0),
-        keyUsageExtension(['digitalSignature', 'keyCertSign', 'cRLSign']),
-        subjectKeyIdentifierExtension(intKid),
-        authorityKeyIdentifierExtension(rootKid),
+        ca(0),
+        new x509.KeyUsagesExtension(F.digitalSignature | F.keyCertSign | F.cRLSign, true),
+        new x509.SubjectKeyIdentifierExtension(intKid),
+        new x509.AuthorityKeyIdentifierExtension(rootKid),
       ],
     },
-    alg,
-    rootKeys.privateKey,
+    crypto,
   );
+  const rootDer = new Uint8Array(rootCert.rawData);
+  const intDer = new Uint8Array(intCert.rawData);
   const keyAlgorithm = describeKey(rootKeys.privateKey);
   return {
     root: toMaterial(parseCertificate(rootDer), rootKeys.privateKeyPkcs8Der, keyAlgorithm),
