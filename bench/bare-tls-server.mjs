@@ -1,22 +1,13 @@
-// Baseline of figure 1: a bare Node TLS server with the same certificate, suites,
-// ALPN and requestCert as the IRP listener. After the handshake it writes one
+// Baseline of figure 1: a bare Node TLS server with the IRP listener's own TLS options
+// (irpTlsServerOptions: same suites, ALPN, requestCert) and the same certificate. After the handshake it writes one
 // precomputed greeting frame and nothing else — the cost of TLS alone. The load
 // generator is the same IrpClient for both, so the ratio isolates the server.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:tls';
-import { constants } from 'node:crypto';
 import { encodeFrame, encodeGreeting } from '@irp/protocol';
+import { irpTlsServerOptions } from '../apps/server/dist/transport/tls-options.js';
 
 const [certFile, keyFile, port] = process.argv.slice(2);
-const CIPHERS = [
-  'TLS_AES_256_GCM_SHA384',
-  'TLS_CHACHA20_POLY1305_SHA256',
-  'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-AES256-GCM-SHA384',
-  'DHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305',
-  'ECDHE-RSA-CHACHA20-POLY1305',
-].join(':');
 const frame = encodeFrame(
   encodeGreeting({
     server: 'localhost',
@@ -52,17 +43,7 @@ const frame = encodeFrame(
   }),
 );
 const server = createServer(
-  {
-    cert: readFileSync(certFile),
-    key: readFileSync(keyFile),
-    minVersion: 'TLSv1.2',
-    ciphers: CIPHERS,
-    honorCipherOrder: true,
-    requestCert: true,
-    rejectUnauthorized: false,
-    secureOptions: constants.SSL_OP_NO_RENEGOTIATION | constants.SSL_OP_NO_COMPRESSION,
-    ALPNCallback: ({ protocols }) => (protocols.includes('irp/1') ? 'irp/1' : undefined),
-  },
+  irpTlsServerOptions({ cert: readFileSync(certFile), key: readFileSync(keyFile) }, 10_000),
   (socket) => {
     socket.getPeerCertificate(true); // the IRP server inspects it too
     socket.on('error', () => socket.destroy());

@@ -4,9 +4,11 @@
 // and measures nothing the benchmark is about.
 import { hash } from '@node-rs/argon2';
 import pg from 'pg';
+import { ARGON2ID_OPTIONS } from '../apps/server/dist/identity/password-hasher.service.js';
 
 export const BENCH_PASSWORD = 'bench-password-0123456789';
-export const ARGON2ID = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+/** The server's own argon2id parameters (figure 3's baseline must use exactly these). */
+export const ARGON2ID = ARGON2ID_OPTIONS;
 
 /**
  * Seeds users bench(from+1)…bench(to), with 3 bindings each when `withBindings`;

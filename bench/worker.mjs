@@ -2,7 +2,6 @@
 // scenario, then {type:'run'}; the worker runs `concurrency` closed loops until the
 // deadline and reports operation count and latencies (ms).
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:tls';
 import { IrpClient } from '@irp/client';
 
 const MAX_SAMPLES = 50_000;
@@ -17,22 +16,6 @@ const SCENARIOS = {
     async op(s) {
       const client = await IrpClient.connect(s.options);
       client.close();
-    },
-  },
-  /** Figure 1 baseline: TLS connect + first frame on the bare server. */
-  'bare-connect': {
-    async prepare(p) {
-      return { options: tlsOptions(p) };
-    },
-    op(s) {
-      return new Promise((resolve, reject) => {
-        const socket = connect({ ...s.options, ALPNProtocols: ['irp/1'] });
-        socket.once('data', () => {
-          socket.destroy();
-          resolve();
-        });
-        socket.once('error', reject);
-      });
     },
   },
   /** Figure 2: connect + greeting + login method="sca". */

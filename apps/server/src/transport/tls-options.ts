@@ -1,20 +1,6 @@
 import { constants } from 'node:crypto';
 import { type TlsOptions } from 'node:tls';
-import { ALPN_PROTOCOL } from '@irp/protocol';
-
-/**
- * Spec §1: TLS 1.3 (preferred) or 1.2 with ephemeral key exchange and AEAD only.
- * OpenSSL takes the TLS 1.3 suite names in the same list (STACK.md).
- */
-export const IRP_CIPHERS = [
-  'TLS_AES_256_GCM_SHA384',
-  'TLS_CHACHA20_POLY1305_SHA256',
-  'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-AES256-GCM-SHA384',
-  'DHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305',
-  'ECDHE-RSA-CHACHA20-POLY1305',
-].join(':');
+import { ALPN_PROTOCOL, IRP_TLS_CIPHERS, IRP_TLS_MIN_VERSION } from '@irp/protocol';
 
 /** The server's key and certificate chain, and the CAs that client certificates may chain to. */
 export interface TlsCredentials {
@@ -31,8 +17,9 @@ export function secureContextOptions(credentials: TlsCredentials): TlsOptions {
     key: credentials.key,
     cert: credentials.cert,
     ca: credentials.ca,
-    minVersion: 'TLSv1.2',
-    ciphers: IRP_CIPHERS,
+    // spec §1: TLS 1.2+, ephemeral key exchange and AEAD only (one list, in @irp/protocol)
+    minVersion: IRP_TLS_MIN_VERSION,
+    ciphers: IRP_TLS_CIPHERS,
     honorCipherOrder: true,
     dhparam: 'auto',
     // spec §1: no compression, no renegotiation
