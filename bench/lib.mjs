@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { cpuPerOp, cpuSample, serverPids } from './cpu.mjs';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -70,19 +71,22 @@ export async function startWorkers({ scenario, workers, concurrency, params }) {
   return {
     async run(seconds, op) {
       const startAt = Date.now() + 50;
+      const before = cpuSample();
       const all = await Promise.all(
         procs.map((child) => {
           child.send({ type: 'run', startAt, seconds, op });
           return waitMessage(child, 'result');
         }),
       );
-      const latencies = all.flatMap((r) => r.latencies).sort((a, b) => a - b);
       const ops = all.reduce((n, r) => n + r.ops, 0);
+      const cpu = cpuPerOp(before, cpuSample(), ops);
+      const latencies = all.flatMap((r) => r.latencies).sort((a, b) => a - b);
       const errors = all.reduce((n, r) => n + r.errors, 0);
       const firstError = all.find((r) => r.firstError)?.firstError;
       return {
         opsPerSec: ops / seconds,
         ops,
+        cpu,
         errors,
         firstError,
         p50: percentile(latencies, 50),
@@ -118,13 +122,20 @@ async function waitMessage(child, type) {
   }
 }
 
-/** Starts the production server (apps/server/dist) as a child process; resolves when it listens. */
-export async function startServer(env) {
-  const child = spawn(process.execPath, ['apps/server/dist/main.js'], {
+/**
+ * Starts the production server (apps/server/dist) as a child process; resolves when it
+ * listens. With `profileDir` it runs under `node --cpu-prof` and writes its profile
+ * there when it stops.
+ */
+export async function startServer(env, { profileDir } = {}) {
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawn(process.execPath, [...profile, 'apps/server/dist/main.js'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, IRP_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  serverPids.add(child.pid);
+  child.once('exit', () => serverPids.delete(child.pid));
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));

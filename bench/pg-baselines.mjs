@@ -3,6 +3,7 @@
 // framework in between. Kept in step with apps/server/src/addresses/address.repository.ts,
 // identity's per-command user check and the audit log insert.
 import pg from 'pg';
+import { cpuPerOp, cpuSample } from './cpu.mjs';
 
 const UPSERT = `WITH lapsed AS (
     DELETE FROM irp_address_binding WHERE user_key = $1 AND device <> $2 AND expires_at <= now() RETURNING 1
@@ -43,7 +44,7 @@ function addresses(n) {
 /**
  * Runs `concurrency` loops on their own connections for `seconds`; `kind` is
  * `register-full` (the handler's statements), `register-upsert` (one bare upsert) or
- * `lookup` (the lookup select). Returns ops/s and p50/p99 in ms.
+ * `lookup` (the lookup select). Returns ops/s, p50/p99 in ms and the CPU per operation.
  */
 export async function pgBaseline(databaseUrl, { kind, concurrency, seconds, users }) {
   // the server's own pool is 20 connections: the baseline queues on a pool of that size too
@@ -62,6 +63,7 @@ export async function pgBaseline(databaseUrl, { kind, concurrency, seconds, user
   let ops = 0;
   let counter = 0;
   const deadline = Date.now() + seconds * 1000;
+  const before = cpuSample();
   await Promise.all(
     Array.from({ length: concurrency }, async (_, i) => {
       const me = keys[i % keys.length];
@@ -101,11 +103,13 @@ export async function pgBaseline(databaseUrl, { kind, concurrency, seconds, user
       }
     }),
   );
+  // read before the pool ends: PostgreSQL backends that exit take their CPU time with them
+  const cpu = cpuPerOp(before, cpuSample(), ops);
   await pool.end();
   latencies.sort((a, b) => a - b);
   const pct = (p) =>
     latencies[
       Math.min(latencies.length - 1, Math.max(0, Math.ceil((p / 100) * latencies.length) - 1))
     ];
-  return { opsPerSec: ops / seconds, p50: pct(50), p99: pct(99) };
+  return { opsPerSec: ops / seconds, ops, cpu, p50: pct(50), p99: pct(99) };
 }

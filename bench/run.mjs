@@ -4,7 +4,7 @@
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,11 +24,14 @@ import {
   startWorkers,
   summary,
 } from './lib.mjs';
+import { CPU_PARTS, serverPids, withCpu } from './cpu.mjs';
 import { pgBaseline } from './pg-baselines.mjs';
 import { ARGON2ID, BENCH_PASSWORD, seed } from './seed.mjs';
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
+// `--profile`: the server runs under `node --cpu-prof`; its profile is summarised at the end
+const PROFILE = args.includes('--profile');
 const only = args.includes('--only')
   ? new Set(args[args.indexOf('--only') + 1].split(','))
   : undefined;
@@ -62,6 +65,8 @@ async function compare(figure, name, unit, goal, measure, baselineName, baseline
     bases.push(b.opsPerSec);
     values.push(m.opsPerSec);
     extra = {
+      cpu: m.cpu,
+      baselineCpu: b.cpu,
       p50: m.p50,
       p99: m.p99,
       errors: (extra.errors ?? 0) + (m.errors ?? 0),
@@ -118,12 +123,18 @@ async function main() {
     // figure 7 runs a second instance on the same database: both decrypt the CA with it
     IRP_MASTER_KEY: randomBytes(32).toString('hex'),
   };
-  const server = await startServer({
-    ...serverEnv,
-    IRP_DATA_DIR: dataDir,
-    IRP_PORT: String(irpPort),
-    HTTP_PORT: String(httpPort),
-  });
+  const profileDir = PROFILE
+    ? join(ROOT, 'bench', 'results', `profile-${new Date().toISOString().replace(/[:.]/g, '-')}`)
+    : undefined;
+  const server = await startServer(
+    {
+      ...serverEnv,
+      IRP_DATA_DIR: dataDir,
+      IRP_PORT: String(irpPort),
+      HTTP_PORT: String(httpPort),
+    },
+    { profileDir },
+  );
   let bare;
   try {
     const certFile = join(dataDir, 'tls', 'server.crt');
@@ -136,6 +147,8 @@ async function main() {
       String(barePort),
     ]);
     await once(bare, 'message');
+    // the baseline's server: its CPU is the server's part of the baseline
+    serverPids.add(bare.pid);
     const irp = { port: irpPort, ca };
     const bareTarget = { port: barePort, ca };
     const load = { workers: 2, concurrency: 16, seconds: SECONDS };
@@ -236,7 +249,7 @@ async function main() {
             params: { ...irp, users: userIds, password: BENCH_PASSWORD },
           }),
         'raw argon2id verify',
-        () => argonBaseline(stored, upaLoad.concurrency, SECONDS),
+        () => withCpu(() => argonBaseline(stored, upaLoad.concurrency, SECONDS)),
       );
     }
     if (!only || only.has('6')) {
@@ -318,6 +331,7 @@ async function main() {
     await a.end();
     await rm(dataDir, { recursive: true, force: true });
   }
+  if (profileDir) await summariseProfiles(profileDir);
   await report(started);
 }
 
@@ -377,6 +391,8 @@ async function registryFigures({
           errors: last.errors,
           firstError: last.firstError,
           p99Goal: concurrency === 256 ? 25 : undefined,
+          cpu: last.cpu,
+          baselineCpu: full[full.length - 1].cpu,
         });
         record({
           figure: figurePrefix ?? '4',
@@ -388,8 +404,9 @@ async function registryFigures({
           ratio: v.median / b.median,
           goal: concurrency === 256 ? 0.5 : undefined,
           met: concurrency === 256 ? v.median / b.median >= 0.5 : undefined,
-          p50: full[full.length - 1].p50,
-          p99: full[full.length - 1].p99,
+          p50: last.p50,
+          p99: last.p99,
+          baselineCpu: bare[bare.length - 1].cpu,
         });
       }
       if (!only || only.has(figurePrefix ?? '5')) {
@@ -427,6 +444,8 @@ async function registryFigures({
           errors: last.errors,
           firstError: last.firstError,
           p99Goal: concurrency === 256 ? 10 : undefined,
+          cpu: last.cpu,
+          baselineCpu: base[base.length - 1].cpu,
         });
       }
     } finally {
@@ -753,7 +772,7 @@ async function argonBaseline(stored, concurrency, seconds) {
       }
     }),
   );
-  return { opsPerSec: ops / seconds };
+  return { opsPerSec: ops / seconds, ops };
 }
 
 /** Logs in as bench1, sends a P-256 CSR, stores key and certificate for the workers. */
@@ -793,6 +812,48 @@ async function requestClientCertificate(irp, dataDir) {
   }
 }
 
+/** Appends the summary of the server's CPU profile(s) to the report. */
+async function summariseProfiles(dir) {
+  const { summarise } = await import('./profile-summary.mjs');
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'));
+  for (const f of files) {
+    const lines = summarise(JSON.parse(await readFile(join(dir, f), 'utf8')));
+    profileLines.push(`Server CPU profile (${join(dir, f)}):`, '', ...lines, '');
+  }
+  if (files.length === 0) notes.push(`--profile: no profile was written to ${dir}`);
+}
+
+const profileLines = [];
+
+const CPU_HEADINGS = {
+  serverMain: 'server main thread',
+  serverThreads: 'server other threads (argon2id, GC, JIT)',
+  postgres: 'PostgreSQL',
+  load: 'load (clients, baselines)',
+  other: 'rest of machine',
+};
+
+/**
+ * CPU µs per operation by where it was spent, for the last run of each measurement and
+ * its baseline: which part a ratio is made of (bench/cpu.mjs).
+ */
+function cpuTable() {
+  const withCpu = rows.filter((r) => r.cpu || r.baselineCpu);
+  if (withCpu.length === 0) return [];
+  const line = (r, side, c) =>
+    `| ${r.figure} | ${side === 'value' ? r.name : `baseline: ${r.baselineName}`} | ${CPU_PARTS.map((p) => fmt(c.msPerOp[p] * 1000, 0)).join(' | ')} | ${fmt(CPU_PARTS.reduce((a, p) => a + c.msPerOp[p], 0) * 1000, 0)} | ${fmt(c.busyCores, 2)} of ${fmt(c.cores, 2)} |`;
+  return [
+    'CPU per operation, µs (last run of each measurement):',
+    '',
+    `| figure | measurement | ${CPU_PARTS.map((p) => CPU_HEADINGS[p]).join(' | ')} | total | cores busy |`,
+    `|---|---|${CPU_PARTS.map(() => '---').join('|')}|---|---|`,
+    ...withCpu.flatMap((r) => [
+      ...(r.cpu ? [line(r, 'value', r.cpu)] : []),
+      ...(r.baselineCpu ? [line(r, 'baseline', r.baselineCpu)] : []),
+    ]),
+  ];
+}
+
 async function report(started) {
   const lines = [
     '| figure | measurement | value | baseline | ratio | goal | met | p50 ms | p99 ms |',
@@ -802,6 +863,10 @@ async function report(started) {
         `| ${r.figure} | ${r.name} | ${fmt(r.value)} ${r.unit} (${fmt(r.min)}–${fmt(r.max)}) | ${r.baseline === undefined ? '–' : `${fmt(r.baseline)} ${r.baselineName}`} | ${fmt(r.ratio, 2)}× | ${r.goalText ?? (r.goal ? `≥ ${r.goal}×` : '–')} | ${r.met === undefined ? '–' : r.met ? 'yes' : '**no**'} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} |`,
     ),
     ...notes.map((n) => `\n- ${n}`),
+    '',
+    ...cpuTable(),
+    '',
+    ...profileLines,
   ];
   const table = lines.join('\n');
   console.log(table);
