@@ -9,7 +9,7 @@ import { type SubscriptionStatus } from '@irp/protocol';
 import { IRP_CONFIG } from '../config/config.module.js';
 import { type IrpConfig } from '../config/config.schema.js';
 import { EVENT_BUS, type EventBus, type Unsubscribe } from '../events/event-bus.js';
-import { type IrpSession } from '../transport/irp-session.js';
+import { EncodedNotify, type IrpSession } from '../transport/irp-session.js';
 import { SessionRegistry } from '../transport/session-registry.service.js';
 import { ADDRESS_TOPIC, type AddressEvent, decodeAddressEvent } from './address-events.js';
 import { type OwnerAccess } from './address.repository.js';
@@ -191,7 +191,8 @@ export class PresenceHub implements OnModuleInit, OnModuleDestroy {
     let notify;
     for (const [session, sub] of this.byOwner.get(ownerKey) ?? []) {
       if (sub.status !== 'active' || session.state !== 'authenticated') continue;
-      notify ??= presenceNotify(sub.ownerAddress, view);
+      // encoded once for all of the owner's watchers here
+      notify ??= new EncodedNotify(presenceNotify(sub.ownerAddress, view));
       session.notify(notify);
     }
   }

@@ -21,6 +21,7 @@ import {
 } from '@irp/protocol';
 import { type IrpReply } from '../common/irp-reply.js';
 import {
+  EncodedNotify,
   type IrpSession,
   type SessionCloseReason,
   type SessionPeer,
@@ -170,14 +171,15 @@ export class IrpConnection implements IrpSession {
     this.host.onAuthenticated(this);
   }
 
-  notify(notify: IrpNotify): void {
+  notify(notify: IrpNotify | EncodedNotify): void {
     if (this.state === 'closed' || this.socket.destroyed) return;
     if (this.socket.writableLength > this.host.maxQueuedBytes) {
       // spec §11 `too-slow`: a subscriber that cannot keep up must not hold memory or others
       this.closeNow('too-slow');
       return;
     }
-    this.write(encodeNotify(notify));
+    if (notify instanceof EncodedNotify) this.writeFrame(notify.frame);
+    else this.write(encodeNotify(notify));
   }
 
   close(reason?: SessionCloseReason): void {
@@ -346,8 +348,12 @@ export class IrpConnection implements IrpSession {
   }
 
   private write(xml: Buffer): void {
+    this.writeFrame(encodeFrame(xml));
+  }
+
+  private writeFrame(frame: Buffer): void {
     if (this.socket.destroyed || !this.socket.writable) return;
-    if (!this.socket.write(encodeFrame(xml))) {
+    if (!this.socket.write(frame)) {
       // backpressure: stop reading and handling until the client has read our replies
       this.draining = true;
       this.socket.pause();

@@ -1,4 +1,21 @@
-import { type Greeting, type IrpNotify } from '@irp/protocol';
+import { encodeFrame, encodeNotify, type Greeting, type IrpNotify } from '@irp/protocol';
+
+/**
+ * A notify encoded once and pushed as the same framed bytes to many sessions: a
+ * presence change goes to every watcher of the owner, so encoding per session would
+ * repeat the same work hundreds of times (benchmark figure 7).
+ */
+export class EncodedNotify {
+  private framed: Buffer | undefined;
+
+  constructor(readonly notify: IrpNotify) {}
+
+  /** The frame (length prefix + XML); encoded at the first use, then shared. */
+  get frame(): Buffer {
+    this.framed ??= encodeFrame(encodeNotify(this.notify));
+    return this.framed;
+  }
+}
 
 /** Spec §6.1 states. `connected` lasts until the greeting is sent. */
 export type SessionState = 'connected' | 'unauthenticated' | 'authenticated' | 'closed';
@@ -52,7 +69,7 @@ export interface IrpSession {
   /** Marks the session authenticated (login, enroll). */
   authenticate(principal: SessionPrincipal): void;
   /** Pushes a notify to this client (queued, bounded; spec §11). */
-  notify(notify: IrpNotify): void;
+  notify(notify: IrpNotify | EncodedNotify): void;
   /**
    * Closes the session. With a reason, a `session` notify is sent first. When called
    * while a command is being handled, the close happens after its response.

@@ -14,7 +14,7 @@ import { AuditService } from '../../audit/audit.service.js';
 import { ConfigModule } from '../../config/config.module.js';
 import { type IrpConfig, loadConfig } from '../../config/config.schema.js';
 import { DatabaseModule } from '../../database/database.module.js';
-import { type IrpSession } from '../../transport/irp-session.js';
+import { EncodedNotify, type IrpSession } from '../../transport/irp-session.js';
 import { SessionRegistry } from '../../transport/session-registry.service.js';
 import { AddressPurger } from '../address-purger.service.js';
 import { type AddressCaller, AddressRegistryService } from '../address-registry.service.js';
@@ -114,8 +114,9 @@ export async function startAddressServices(
           principal: { userKey, userId, address, method: 'upa' },
           connectedAt: new Date(),
           authenticate: vi.fn(),
-          notify: (n: IrpNotify) => {
-            if (session.state !== 'closed') notifies.push(n);
+          notify: (n: IrpNotify | EncodedNotify) => {
+            if (session.state !== 'closed')
+              notifies.push(n instanceof EncodedNotify ? n.notify : n);
           },
           close: vi.fn(),
           greeting: vi.fn(),
