@@ -24,7 +24,7 @@ import {
   startWorkers,
   summary,
 } from './lib.mjs';
-import { CPU_PARTS, serverPids, withCpu } from './cpu.mjs';
+import { CPU_PARTS, cpuPerOp, cpuSample, serverPids, withCpu } from './cpu.mjs';
 import { pgBaseline } from './pg-baselines.mjs';
 import { ARGON2ID, BENCH_PASSWORD, seed } from './seed.mjs';
 
@@ -673,6 +673,7 @@ async function fanoutFigure({ irp, clientCert, serverEnv, targets }) {
     let received = 0;
     const dupes = [];
     let driverErrors = 0;
+    const cpuBefore = cpuSample(); // per notify received: both instances, PostgreSQL, clients
     for (let r = 0; r < rounds; r++) {
       const port = 30_000 + r;
       const { acks, errors } = await driver.call({ type: 'round', port }, 'acks');
@@ -706,6 +707,7 @@ async function fanoutFigure({ irp, clientCert, serverEnv, targets }) {
         `  round ${r + 1}: ${got}/${(acks.length * perRound) / users.length} notifies, p50 ${fmt(percentile(mine, 50), 2)} ms, p99 ${fmt(percentile(mine, 99), 2)} ms`,
       );
     }
+    const cpu = cpuPerOp(cpuBefore, cpuSample(), received);
     latencies.sort((a, b) => a - b);
     const p99 = percentile(latencies, 99);
     const r99 = summary(roundP99);
@@ -725,6 +727,7 @@ async function fanoutFigure({ irp, clientCert, serverEnv, targets }) {
       roundP99: r99,
       duplicates: dupes.reduce((a, b) => a + b, 0),
       errors: driverErrors,
+      cpu,
     });
     record({
       figure: '7',

@@ -3,7 +3,7 @@ import { type AddressInfo } from 'node:net';
 import { type Server as TlsServer, type TLSSocket, createServer } from 'node:tls';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
-import { lastValueFrom } from 'rxjs';
+import { isObservable, lastValueFrom } from 'rxjs';
 import {
   type Greeting,
   type IrpCommand,
@@ -171,10 +171,15 @@ export class IrpTransportStrategy
   }
 
   async dispatch(command: IrpCommand, session: IrpSession): Promise<IrpReply> {
-    const handler = this.getHandlerByPattern(command.cmd);
+    // an IRP pattern is the command name itself (a plain string route): looked up directly,
+    // because Nest's getHandlerByPattern first tries JSON.parse on it — an exception, with
+    // its stack trace, per command
+    const handler = this.messageHandlers.get(command.cmd);
     if (!handler) throw new IrpProtocolError(ResultCode.UnknownCommand);
-    const result$ = this.transformToObservable(await handler(command, new IrpContext([session])));
-    return ((await lastValueFrom(result$, { defaultValue: {} })) ?? {}) as IrpReply;
+    const result: unknown = await handler(command, new IrpContext([session]));
+    // handlers return promises; an Observable (Nest's other handler style) is awaited too
+    if (!isObservable(result)) return (result ?? {}) as IrpReply;
+    return ((await lastValueFrom(result, { defaultValue: {} })) ?? {}) as IrpReply;
   }
 
   errorToResult(error: unknown, command: IrpCommand): IrpResult {
