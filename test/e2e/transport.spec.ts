@@ -1,3 +1,4 @@
+import { connect as connectTls } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResultCode } from '@irp/protocol';
 import { RawIrp, asResponse } from '../support/raw-irp.js';
@@ -202,6 +203,27 @@ describe('IRP transport over real TLS', () => {
       const r = await sClient(server.irpPort, ['-tls1_3', '-alpn', 'h2,http/1.1']);
       expect(r.ok, r.output).toBe(false);
       expect(r.output).toMatch(/alert no application protocol/);
+    });
+
+    it('seals no session into a stateless ticket (Decision: docs/protocol.md, transport)', async () => {
+      // a stateless ticket carries the encrypted session (~240 bytes); with
+      // SSL_OP_NO_TICKET the server hands out only a session id (32 bytes)
+      const tickets = await new Promise<number[]>((resolve, reject) => {
+        const lengths: number[] = [];
+        const socket = connectTls({
+          host: '127.0.0.1',
+          port: server.irpPort,
+          ca: server.serverCa,
+          servername: 'localhost',
+          ALPNProtocols: ['irp/1'],
+        });
+        socket.on('session', () => lengths.push(socket.getTLSTicket()?.length ?? 0));
+        socket.on('error', reject);
+        socket.once('data', () => setTimeout(() => socket.end(), 100));
+        socket.on('close', () => resolve(lengths));
+      });
+      expect(tickets.length).toBeGreaterThan(0);
+      for (const length of tickets) expect(length).toBeLessThanOrEqual(48);
     });
   });
 });
