@@ -178,8 +178,8 @@ export class IrpTransportStrategy
     if (!handler) throw new IrpProtocolError(ResultCode.UnknownCommand);
     const result: unknown = await handler(command, new IrpContext([session]));
     // handlers return promises; an Observable (Nest's other handler style) is awaited too
-    if (!isObservable(result)) return (result ?? {}) as IrpReply;
-    return ((await lastValueFrom(result, { defaultValue: {} })) ?? {}) as IrpReply;
+    if (!isObservable(result)) return result ?? {};
+    return (await lastValueFrom(result, { defaultValue: {} })) ?? {};
   }
 
   errorToResult(error: unknown, command: IrpCommand): IrpResult {
