@@ -5,6 +5,7 @@ import {
   type AddressVisibility,
   type Binding,
   type ObservedAddress,
+  ResultCode,
   type Subscription,
   type Watcher,
 } from '@irp/protocol';
@@ -23,11 +24,17 @@ import {
   validateDevice,
   validateRegistration,
 } from './address-validation.js';
-import { AddressRepository, type DirectoryUser } from './address.repository.js';
+import {
+  AddressRepository,
+  type BindingWrite,
+  type DirectoryUser,
+  type StoredBinding,
+} from './address.repository.js';
 import { checkAttestation } from './binding-attestation.js';
 import { toWireBinding, wireBindings } from './binding.mapper.js';
 import { OwnerViewCache } from './owner-view.cache.js';
 import { PresenceHub, watchStatus } from './presence-hub.service.js';
+import { RegistrationBatcher } from './registration-batcher.js';
 import { UserCertificatesPort } from './user-certificates.js';
 
 /** Who is calling: an authenticated user, and how to audit them (spec §13). */
@@ -96,6 +103,7 @@ export class AddressRegistryService {
     private readonly cache: OwnerViewCache,
     private readonly hub: PresenceHub,
     private readonly certificates: UserCertificatesPort,
+    private readonly batcher: RegistrationBatcher,
   ) {}
 
   // ---- bindings, spec §8 -----------------------------------------------------------
@@ -145,38 +153,53 @@ export class AddressRegistryService {
           if (certificate && certificate.notAfter < notAfter) notAfter = certificate.notAfter;
         }
 
-        const stored = await action.commit(async (m) => {
-          await this.repository.lockUser(m, caller.userKey);
-          const { binding } = await this.repository.upsertBinding(m, {
-            userKey: caller.userKey,
-            device: valid.device,
-            addresses: valid.addresses,
-            presence: valid.presence,
-            service: valid.service,
-            observedAddress: observed.address,
-            observedPort: observed.port,
-            certificateSerial: caller.certificateSerial,
-            attestation: valid.attestation,
-            expiresSeconds: valid.expiresSeconds,
-            notAfter,
-            maxBindings: this.config.maxBindingsPerUser,
-          });
-          if (!binding) {
-            throw new DomainError(
-              DomainErrorCode.Policy,
-              `Parameter value policy error: at most ${this.config.maxBindingsPerUser} live bindings per user`,
-              { field: 'device' },
-            );
-          }
-          await this.publish(m, { k: 'presence', o: caller.userKey });
-          return binding;
+        const write: BindingWrite = {
+          userKey: caller.userKey,
+          device: valid.device,
+          addresses: valid.addresses,
+          presence: valid.presence,
+          service: valid.service,
+          observedAddress: observed.address,
+          observedPort: observed.port,
+          certificateSerial: caller.certificateSerial,
+          attestation: valid.attestation,
+          expiresSeconds: valid.expiresSeconds,
+          notAfter,
+          maxBindings: this.config.maxBindingsPerUser,
+        };
+        // group commit with other sessions' registrations (figure 4); settles after the
+        // COMMIT holding the binding and this action's audit row
+        const outcome = await this.batcher.submit({
+          write,
+          audit: action.row(ResultCode.Success),
+          alone: () => action.commit((m) => this.registerAlone(m, write)),
         });
+        if (outcome.via === 'batch') action.recorded();
+        const stored = outcome.binding;
+        if (!stored) throw this.quotaExceeded();
         this.cache.invalidate(caller.userKey);
         return {
           binding: toWireBinding(stored, await this.cache.fingerprints(caller.userKey)),
           observed: observedAddress,
         };
       },
+    );
+  }
+
+  /** The single path of a registration, in `m`'s transaction (a batch that failed, see {@link RegistrationBatcher}). */
+  private async registerAlone(m: EntityManager, write: BindingWrite): Promise<StoredBinding> {
+    await this.repository.lockUser(m, write.userKey);
+    const { binding } = await this.repository.upsertBinding(m, write);
+    if (!binding) throw this.quotaExceeded();
+    await this.publish(m, { k: 'presence', o: write.userKey });
+    return binding;
+  }
+
+  private quotaExceeded(): DomainError {
+    return new DomainError(
+      DomainErrorCode.Policy,
+      `Parameter value policy error: at most ${this.config.maxBindingsPerUser} live bindings per user`,
+      { field: 'device' },
     );
   }
 

@@ -9,6 +9,7 @@ import {
   type WatcherStatus,
 } from '@irp/protocol';
 import { type EntityManager } from 'typeorm';
+import { AUDIT_COLUMNS, type AuditColumnValues } from '../audit/audit.service.js';
 import { type CanonicalAddress } from './address-validation.js';
 
 /** A stored binding as the registry uses it (spec §8). */
@@ -63,11 +64,33 @@ export interface BindingWrite {
   maxBindings: number;
 }
 
+/** One registration of a group commit ({@link AddressRepository.registerBindings}). */
+export interface BatchedRegistration {
+  write: BindingWrite;
+  /** Its audit row; the result code is the outcome's (success, or the quota refusal's). */
+  audit: Omit<AuditColumnValues, 'result_code'>;
+  /** The event payload to `pg_notify` when the binding was stored (with `notifyChannel`). */
+  event: string;
+}
+
 /** Namespace of the registry's advisory locks (the IANA port, for recognisability). */
 const LOCK_NAMESPACE = 4604;
 
-const BINDING_COLUMNS = `device, addresses, presence_status, presence_note, service, updated_at, expires_at,
-  attestation_cert, attestation_alg, attestation_text, attestation_signature`;
+const BINDING_COLUMN_LIST = [
+  'device',
+  'addresses',
+  'presence_status',
+  'presence_note',
+  'service',
+  'updated_at',
+  'expires_at',
+  'attestation_cert',
+  'attestation_alg',
+  'attestation_text',
+  'attestation_signature',
+] as const;
+
+const BINDING_COLUMNS = BINDING_COLUMN_LIST.join(', ');
 
 interface BindingRow {
   device: string;
@@ -215,6 +238,120 @@ export class AddressRepository {
     if (!row || row.device === null || row.device === undefined)
       return { binding: undefined, lapsed };
     return { binding: toBinding(row as BindingRow), lapsed };
+  }
+
+  /**
+   * {@link upsertBinding} for many registrations in ONE statement (a group commit):
+   * per registration the same rules — lapsed bindings of the user's other devices go,
+   * the binding is stored only if the user has fewer than `maxBindings` live bindings
+   * of other devices, and replaces the device's binding — plus its audit row (result
+   * 1000, or `refusedCode` when the quota refused it), and, with `notifyChannel`, a
+   * `pg_notify` of its event when stored. Lapsed bindings of a refused registration
+   * stay (as the rollback of {@link upsertBinding}'s refusal leaves them).
+   *
+   * At most one registration per user: the quota count of a user must see the user's
+   * previous write, and ON CONFLICT cannot touch a row twice in one statement. The
+   * caller holds the users' locks ({@link lockUsers}) in this transaction, taken in an
+   * earlier statement so that this one's snapshot sees every committed write.
+   * Returns the stored binding of each registration (undefined: refused), in order.
+   */
+  async registerBindings(
+    m: EntityManager,
+    items: readonly BatchedRegistration[],
+    options: { refusedCode: number; notifyChannel?: string | undefined },
+  ): Promise<(StoredBinding | undefined)[]> {
+    if (items.length === 0) return [];
+    const users = new Set(items.map((r) => r.write.userKey));
+    if (users.size !== items.length)
+      throw new Error('registerBindings: at most one registration per user');
+    const hex = (bytes: Uint8Array | undefined): string | null =>
+      bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex') : null;
+    const column = <T>(f: (r: BatchedRegistration) => T): T[] => items.map(f);
+    const auditColumns = AUDIT_COLUMNS.filter((c) => c !== 'result_code');
+    // arrays of text (cast in SQL) or int: they travel the same on pg and the embedded driver
+    const params: unknown[] = [
+      items.map((_, i) => i),
+      column((r) => r.write.userKey),
+      column((r) => r.write.device),
+      column((r) => JSON.stringify(r.write.addresses)),
+      column((r) => r.write.presence?.status ?? null),
+      column((r) => r.write.presence?.note ?? null),
+      column((r) => r.write.service ?? null),
+      column((r) => r.write.observedAddress),
+      column((r) => r.write.observedPort),
+      column((r) => r.write.certificateSerial ?? null),
+      column((r) => r.write.attestation?.cert ?? null),
+      column((r) => r.write.attestation?.alg ?? null),
+      column((r) => hex(r.write.attestation?.text)),
+      column((r) => hex(r.write.attestation?.signature)),
+      column((r) => r.write.expiresSeconds),
+      column((r) => r.write.notAfter?.toISOString() ?? null),
+      column((r) => r.write.maxBindings),
+      column((r) => r.event),
+      ...auditColumns.map((c) => column((r) => r.audit[c])),
+      options.refusedCode,
+      options.notifyChannel ?? null,
+    ];
+    const auditParams = auditColumns.map((_, j) => `$${19 + j}::text[]`).join(', ');
+    const refused = `$${19 + auditColumns.length}`;
+    const channel = `$${20 + auditColumns.length}`;
+    const rows: (Partial<BindingRow> & { i: number; stored: boolean })[] = await m.query(
+      `WITH r AS (
+         SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
+           $7::text[], $8::text[], $9::int[], $10::text[], $11::text[], $12::text[], $13::text[],
+           $14::text[], $15::int[], $16::text[], $17::int[], $18::text[], ${auditParams})
+         AS r(i, user_key, device, addresses, presence_status, presence_note, service,
+           observed_address, observed_port, certificate_serial, attestation_cert, attestation_alg,
+           attestation_text, attestation_signature, expires, not_after, max_bindings, event,
+           ${auditColumns.map((c) => `a_${c}`).join(', ')})
+       ), ok AS (
+         SELECT r.* FROM r
+         WHERE (SELECT count(*) FROM irp_address_binding b
+                WHERE b.user_key = r.user_key AND b.device <> r.device AND b.expires_at > now()) < r.max_bindings
+       ), lapsed AS (
+         DELETE FROM irp_address_binding b USING ok
+         WHERE b.user_key = ok.user_key AND b.device <> ok.device AND b.expires_at <= now()
+       ), up AS (
+         INSERT INTO irp_address_binding AS b (user_key, device, addresses, presence_status, presence_note, service,
+           observed_address, observed_port, certificate_serial,
+           attestation_cert, attestation_alg, attestation_text, attestation_signature,
+           created_at, updated_at, expires_at)
+         SELECT user_key, device, addresses::jsonb, presence_status, presence_note, service,
+           observed_address::inet, observed_port, certificate_serial,
+           attestation_cert, attestation_alg, decode(attestation_text, 'hex'), decode(attestation_signature, 'hex'),
+           now(), now(),
+           LEAST(to_timestamp(ceil(extract(epoch FROM now()) + expires)::float8), coalesce(not_after::timestamptz, 'infinity'))
+         FROM ok ORDER BY i
+         ON CONFLICT (user_key, device) DO UPDATE SET
+           addresses = excluded.addresses, presence_status = excluded.presence_status,
+           presence_note = excluded.presence_note, service = excluded.service,
+           observed_address = excluded.observed_address, observed_port = excluded.observed_port,
+           certificate_serial = excluded.certificate_serial, attestation_cert = excluded.attestation_cert,
+           attestation_alg = excluded.attestation_alg, attestation_text = excluded.attestation_text,
+           attestation_signature = excluded.attestation_signature,
+           updated_at = excluded.updated_at, expires_at = excluded.expires_at
+         RETURNING user_key, ${BINDING_COLUMNS}
+       ), audit AS (
+         INSERT INTO irp_audit_log (${AUDIT_COLUMNS.join(', ')})
+         SELECT ${AUDIT_COLUMNS.map((c) =>
+           c === 'result_code'
+             ? `CASE WHEN up.user_key IS NULL THEN ${refused}::int ELSE 1000 END`
+             : c === 'details'
+               ? 'r.a_details::jsonb'
+               : `r.a_${c}`,
+         ).join(', ')}
+         FROM r LEFT JOIN up ON up.user_key = r.user_key ORDER BY r.i
+       )
+       SELECT r.i, up.user_key IS NOT NULL AS stored,
+         ${BINDING_COLUMN_LIST.map((c) => `up.${c}`).join(', ')},
+         CASE WHEN up.user_key IS NOT NULL AND ${channel}::text IS NOT NULL
+           THEN pg_notify(${channel}::text, r.event) END AS notified
+       FROM r LEFT JOIN up ON up.user_key = r.user_key ORDER BY r.i`,
+      params,
+    );
+    const result: (StoredBinding | undefined)[] = items.map(() => undefined);
+    for (const row of rows) if (row.stored) result[Number(row.i)] = toBinding(row as BindingRow);
+    return result;
   }
 
   /** Deletes the device's binding; returns whether a live one was there. */

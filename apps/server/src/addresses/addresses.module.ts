@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
+import { DatabaseModule } from '../database/database.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { IdentityModule } from '../identity/identity.module.js';
 import { AddressPurger } from './address-purger.service.js';
@@ -8,6 +9,7 @@ import { AddressRepository } from './address.repository.js';
 import { AddressesController } from './addresses.controller.js';
 import { OwnerViewCache } from './owner-view.cache.js';
 import { PresenceHub } from './presence-hub.service.js';
+import { RegistrationBatcher } from './registration-batcher.js';
 import { UserCertificatesPort } from './user-certificates.js';
 
 /**
@@ -16,7 +18,7 @@ import { UserCertificatesPort } from './user-certificates.js';
  * feature's global module); changes reach every instance through the event bus.
  */
 @Module({
-  imports: [AuditModule, EventsModule, IdentityModule],
+  imports: [AuditModule, DatabaseModule, EventsModule, IdentityModule],
   controllers: [AddressesController],
   providers: [
     AddressRegistryService,
@@ -24,6 +26,7 @@ import { UserCertificatesPort } from './user-certificates.js';
     OwnerViewCache,
     PresenceHub,
     AddressPurger,
+    RegistrationBatcher,
     UserCertificatesPort,
   ],
   exports: [AddressRegistryService, UserCertificatesPort],

@@ -38,6 +38,63 @@ export interface AuditedAction {
    * it at most once per action.
    */
   commit<R>(work: (manager: EntityManager) => Promise<R>): Promise<R>;
+  /**
+   * The row this action writes when it ends with `resultCode` (target, details and
+   * actor as noted so far), for a caller that writes it itself in a transaction of
+   * its own — a group commit (see {@link recorded}).
+   */
+  row(resultCode: ResultCode): AuditRecord;
+  /**
+   * The action's row was committed by the caller (group commit, {@link row}), together
+   * with its change: no further row is written, not even when `run` then throws (a
+   * refusal decided and recorded in that transaction). Excludes {@link commit}.
+   */
+  recorded(): void;
+}
+
+/** The `irp_audit_log` columns of a row, in {@link AUDIT_COLUMNS} order, for raw SQL. */
+export interface AuditColumnValues {
+  actor_kind: 'user' | 'operator';
+  actor_id: string;
+  auth_method: string | null;
+  source_address: string | null;
+  action: string;
+  target: string | null;
+  result_code: number;
+  txn: string | null;
+  /** JSON text of the details, or null. */
+  details: string | null;
+}
+
+/** The columns an audit row is written with (`id` and `at` take their defaults). */
+export const AUDIT_COLUMNS = [
+  'actor_kind',
+  'actor_id',
+  'auth_method',
+  'source_address',
+  'action',
+  'target',
+  'result_code',
+  'txn',
+  'details',
+] as const satisfies readonly (keyof AuditColumnValues)[];
+
+/**
+ * The column values {@link AuditService.record} writes for `entry`, for a caller that
+ * inserts audit rows with its own SQL (several in one statement).
+ */
+export function auditColumnValues(entry: AuditRecord): AuditColumnValues {
+  return {
+    actor_kind: entry.actor.kind,
+    actor_id: entry.actor.id,
+    auth_method: entry.actor.authMethod ?? null,
+    source_address: entry.actor.sourceAddress ?? null,
+    action: entry.action,
+    target: entry.target ?? null,
+    result_code: entry.resultCode,
+    txn: entry.actor.txn ?? null,
+    details: entry.details ? JSON.stringify(entry.details) : null,
+  };
 }
 
 /** Filter of {@link AuditService.list}. */
@@ -114,6 +171,11 @@ export class AuditService {
         });
         committed = true;
         return result;
+      },
+      row: rowOf,
+      recorded: () => {
+        if (committed) throw new Error(`audited action ${entry.action} committed twice`);
+        committed = true;
       },
     };
     try {
