@@ -458,24 +458,24 @@ describe('CertificatesService (automatic issuance)', () => {
     expect((await t.verifier.verify(expired.der)).status).toBe('expired');
     const valid = await issue(t, erin.caller);
     const der = parseCertificate(valid.pem ?? '').der;
-    expect(await t.verifier.verify(der)).toEqual({
+    const verdict = await t.verifier.verify(der);
+    expect(verdict).toMatchObject({
       status: 'valid',
       user: 'erin@example.com',
       userKey: erin.key,
       serial: valid.serial,
     });
-    expect(
-      await t.verifier.authenticate({
-        address: '192.0.2.1',
-        family: 'ipv4',
-        port: 1,
-        certificateChain: [],
-        certificate: Buffer.from(der),
-      }),
-    ).toEqual({
-      userKey: erin.key,
-      certificateSerial: valid.serial,
+    // the user's row comes with the verdict (read in the same statement)
+    expect(verdict.userRow).toMatchObject({ id: erin.key, userId: 'erin', status: 'active' });
+    const identity = await t.verifier.authenticate({
+      address: '192.0.2.1',
+      family: 'ipv4',
+      port: 1,
+      certificateChain: [],
+      certificate: Buffer.from(der),
     });
+    expect(identity).toMatchObject({ userKey: erin.key, certificateSerial: valid.serial });
+    expect(identity?.user).toMatchObject({ id: erin.key, userId: 'erin', upaEnabled: true });
     // the user disabled: unknown, still naming the user
     await t.users.disableUser(OPERATOR, 'erin');
     expect(await t.verifier.verify(der)).toMatchObject({

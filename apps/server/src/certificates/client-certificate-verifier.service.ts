@@ -6,7 +6,9 @@ import { type ParsedCertificate, PkiError, checkClientCertificate } from '@irp/p
 import { DataSource } from 'typeorm';
 import { IRP_CONFIG } from '../config/config.module.js';
 import { type IrpConfig } from '../config/config.schema.js';
+import { type UserEntity } from '../identity/entities/user.entity.js';
 import { type ScaAuthenticator, type ScaIdentity } from '../identity/sca-authenticator.js';
+import { type UserRow, userColumnsSql, userFromRow } from '../identity/user-record.mapper.js';
 import {
   type ClientCertificateInspector,
   type ClientCertificateReport,
@@ -22,13 +24,13 @@ export interface ClientCertificateVerdict {
   userKey?: string;
   /** Serial (32 hex digits) of a recorded certificate. */
   serial?: string;
+  /** The user's row as read with the certificate's record (a recorded certificate). */
+  userRow?: UserEntity;
 }
 
-interface RecordRow {
+interface RecordRow extends UserRow {
   user_key: string;
   revoked_at: Date | null;
-  user_id: string;
-  status: string;
 }
 
 /**
@@ -92,7 +94,11 @@ export class ClientCertificateVerifier implements ClientCertificateInspector, Sc
   async authenticate(peer: SessionPeer): Promise<ScaIdentity | undefined> {
     const verdict = await this.verifyPeer(peer);
     if (verdict.status !== 'valid' || !verdict.userKey || !verdict.serial) return undefined;
-    return { userKey: verdict.userKey, certificateSerial: verdict.serial };
+    return {
+      userKey: verdict.userKey,
+      certificateSerial: verdict.serial,
+      ...(verdict.userRow ? { user: verdict.userRow } : {}),
+    };
   }
 
   /** The verdict on a DER certificate at `at` (database state read now). */
@@ -131,9 +137,10 @@ export class ClientCertificateVerifier implements ClientCertificateInspector, Sc
     if (crypto.fromDomainCa) {
       // one read on the unique index (issuer_hash, serial) WHERE profile <> 'uploaded' (the
       // predicate is spelled out so that the planner matches the partial index): the
-      // fingerprint must match too; revocation and the user's status as they are now
+      // fingerprint must match too; revocation and the user's status as they are now (with
+      // the user's whole row: an SCA login answers with it, §6.4)
       const rows = await this.dataSource.query<RecordRow[]>(
-        `SELECT c.user_key, c.revoked_at, u.user_id, u.status
+        `SELECT c.user_key, c.revoked_at, ${userColumnsSql('u')}
          FROM irp_certificate c JOIN irp_user u ON u.id = c.user_key
          WHERE c.issuer_hash = $1 AND c.serial = $2 AND c.sha256 = $3
            AND c.profile <> 'uploaded' AND c.profile IN ('user', 'device')
@@ -144,7 +151,7 @@ export class ClientCertificateVerifier implements ClientCertificateInspector, Sc
     }
     const known = record
       ? {
-          user: `${record.user_id}@${this.config.domain}`,
+          user: `${record.u_user_id}@${this.config.domain}`,
           userKey: record.user_key,
           serial: crypto.serialHex,
         }
@@ -152,9 +159,9 @@ export class ClientCertificateVerifier implements ClientCertificateInspector, Sc
     const t = at.getTime();
     if (t < crypto.notBefore || t > crypto.notAfter) return { status: 'expired', ...known };
     if (record?.revoked_at) return { status: 'revoked', ...known };
-    if (!record || record.status !== 'active' || !crypto.hasClientAuth)
+    if (!record || record.u_status !== 'active' || !crypto.hasClientAuth)
       return { status: 'unknown', ...known };
-    return { status: 'valid', ...known };
+    return { status: 'valid', ...known, userRow: userFromRow(record) };
   }
 
   /**

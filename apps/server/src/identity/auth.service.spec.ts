@@ -291,6 +291,43 @@ describe('AuthService', () => {
         ['cert', 2200],
       ]);
     });
+    it('a successful SCA login resets the id’s failure count and audits the user (spec §6.3, §13)', async () => {
+      await user('sca.reset');
+      const entity = await t.users.findByUserId('sca.reset');
+      const cert = Buffer.from('30820002', 'hex');
+      scaUsers.set(cert.toString('hex'), {
+        userKey: entity!.id,
+        certificateSerial: 'cd'.repeat(16),
+        user: entity!,
+      });
+      for (let i = 0; i < 2; i++)
+        expect(await resultOf(login({ user: 'sca.reset', password: 'not the password' }))).toBe(
+          2200,
+        );
+      const failures = () =>
+        t.dataSource.query<{ n: string }[]>(
+          `SELECT count(*) AS n FROM irp_login_throttle WHERE subject = 'sca.reset'`,
+        );
+      expect(Number((await failures())[0]?.n)).toBe(1);
+      const peer: SessionPeer = {
+        address: '192.0.2.6',
+        family: 'ipv4',
+        port: 1,
+        certificate: cert,
+        certificateChain: [],
+      };
+      const result = await t.auth.loginWithCertificate(peer, ctx);
+      expect(result.user).toMatchObject({ userId: 'sca.reset', status: 'active' });
+      expect(Number((await failures())[0]?.n)).toBe(0);
+      const rows = await t.audit.list({ action: 'login', target: 'sca.reset' });
+      expect(
+        rows.map((r) => [r.resultCode, r.actorId, r.authMethod, r.sourceAddress, r.txn]),
+      ).toEqual([
+        [2200, 'sca.reset', 'upa', '192.0.2.77', 'T-1'],
+        [2200, 'sca.reset', 'upa', '192.0.2.77', 'T-1'],
+        [1000, 'sca.reset', 'sca', '192.0.2.77', 'T-1'],
+      ]);
+    });
   });
 
   describe('enroll (spec §7.2)', () => {

@@ -4,7 +4,12 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { IrpProtocolError, RESULT_MESSAGES, ResultCode } from '@irp/protocol';
 import { DataSource } from 'typeorm';
 import { type Actor } from '../audit/actor.js';
-import { AuditService, type AuditedAction } from '../audit/audit.service.js';
+import {
+  AUDIT_COLUMNS,
+  auditColumnValues,
+  AuditService,
+  type AuditedAction,
+} from '../audit/audit.service.js';
 import { DomainError, DomainErrorCode } from '../common/domain.error.js';
 import { IRP_CONFIG } from '../config/config.module.js';
 import { type IrpConfig } from '../config/config.schema.js';
@@ -22,7 +27,7 @@ import {
 import { hashEnrollmentCode } from './enrollment-code.js';
 import { EnrollmentCodeEntity } from './entities/enrollment-code.entity.js';
 import { UserEntity } from './entities/user.entity.js';
-import { LoginThrottle } from './login-throttle.service.js';
+import { LoginThrottle, RESET_THROTTLE_SQL } from './login-throttle.service.js';
 import { PasswordHasher } from './password-hasher.service.js';
 import { SCA_AUTHENTICATOR, type ScaAuthenticator } from './sca-authenticator.js';
 import { SourceRateLimiter } from './source-rate-limiter.service.js';
@@ -269,14 +274,24 @@ export class AuthService {
     };
     return this.audit.action({ actor, action: 'login' }, async (action) => {
       const identity = peer.certificate && this.sca ? await this.sca.authenticate(peer) : undefined;
-      const user = identity ? await this.users.findByKey(identity.userKey) : null;
+      const user = identity
+        ? (identity.user ?? (await this.users.findByKey(identity.userKey)))
+        : null;
       if (!identity || !user || user.status !== 'active') {
         throw this.failureError(this.closesConnection(ctx));
       }
       action.note.actorId = user.userId;
       action.note.target = user.userId;
-      // spec §6.3: a successful login resets the id's failure count
-      await action.commit((manager) => this.throttle.reset(manager, user.userId));
+      // spec §6.3: a successful login resets the id's failure count; the reset and the
+      // audit row are one statement (atomic on its own: no transaction round trips)
+      const row = auditColumnValues(action.row(ResultCode.Success));
+      await this.dataSource.query(
+        `WITH reset AS (${RESET_THROTTLE_SQL})
+         INSERT INTO irp_audit_log (${AUDIT_COLUMNS.join(', ')})
+         VALUES (${AUDIT_COLUMNS.map((_, i) => `$${i + 2}`).join(', ')})`,
+        [user.userId, ...AUDIT_COLUMNS.map((c) => row[c])],
+      );
+      action.recorded();
       return this.authenticated(user, 'sca', identity.certificateSerial);
     });
   }

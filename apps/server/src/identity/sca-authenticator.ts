@@ -1,4 +1,5 @@
 import { type SessionPeer } from '../transport/irp-session.js';
+import { type UserEntity } from './entities/user.entity.js';
 
 /**
  * Injection token of the {@link ScaAuthenticator}. The PKI feature provides it from a
@@ -12,6 +13,11 @@ export interface ScaIdentity {
   userKey: string;
   /** Serial of the certificate (32 hex digits), kept in the session principal. */
   certificateSerial: string;
+  /**
+   * The user's row, read in the same statement as the certificate's revocation state
+   * (saves the login a round trip); when absent, the identity service reads it.
+   */
+  user?: UserEntity;
 }
 
 /**
