@@ -47,9 +47,13 @@ function machineTicks() {
   return { busy: total - idle, total };
 }
 
-/** One reading of every process's CPU ticks, by part. */
+/**
+ * One reading of every process's (and the servers' threads') CPU ticks, by part. Kept
+ * per process, because processes come and go between two readings (a pool's backends
+ * end): a sum per part would drop what an ended process had used before.
+ */
 export function cpuSample() {
-  const parts = Object.fromEntries(CPU_PARTS.map((p) => [p, 0]));
+  const ticks = new Map(); // `${part} ${pid[/tid]}` → ticks
   const procs = new Map();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -74,16 +78,16 @@ export function cpuSample() {
       for (const tid of tasks) {
         const t = readStat(`${pid}/task/${tid}`);
         if (!t) continue;
-        parts[Number(tid) === pid ? 'serverMain' : 'serverThreads'] += t.own;
+        ticks.set(`${Number(tid) === pid ? 'serverMain' : 'serverThreads'} ${pid}/${tid}`, t.own);
       }
     } else if (s.comm === 'postgres') {
-      parts.postgres += s.own;
+      ticks.set(`postgres ${pid}`, s.own);
     } else if (isLoad(pid)) {
       // this process also counts the children it reaped (load workers that ended)
-      parts.load += s.own + (pid === process.pid ? s.children : 0);
+      ticks.set(`load ${pid}`, s.own + (pid === process.pid ? s.children : 0));
     }
   }
-  return { parts, machine: machineTicks(), at: performance.now() };
+  return { ticks, machine: machineTicks(), at: performance.now() };
 }
 
 /**
@@ -92,13 +96,18 @@ export function cpuSample() {
  */
 export function cpuPerOp(before, after, ops) {
   const ms = (ticks) => (ticks * 1000) / TICKS_PER_SECOND;
+  const used = Object.fromEntries(CPU_PARTS.map((p) => [p, 0]));
+  for (const [key, t] of after.ticks) {
+    const was = before.ticks.get(key) ?? 0;
+    // a process that started in between counts whole (a reused pid too)
+    used[key.slice(0, key.indexOf(' '))] += t >= was ? t - was : t;
+  }
   const perOp = {};
   let accounted = 0;
   for (const p of CPU_PARTS) {
     if (p === 'other') continue;
-    const d = Math.max(0, after.parts[p] - before.parts[p]);
-    accounted += d;
-    perOp[p] = ops > 0 ? ms(d) / ops : NaN;
+    accounted += used[p];
+    perOp[p] = ops > 0 ? ms(used[p]) / ops : NaN;
   }
   const busy = after.machine.busy - before.machine.busy;
   const total = after.machine.total - before.machine.total;
