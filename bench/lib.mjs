@@ -8,6 +8,17 @@ import { cpuPerOp, cpuSample, serverPids } from './cpu.mjs';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+/**
+ * The measurement windows of the run (label, start, end in µs of the monotonic clock —
+ * the clock of V8's CPU profiles), so a server profile can be cut to each measurement.
+ */
+export const profileWindows = [];
+
+/** Now, in µs of the monotonic clock (CLOCK_MONOTONIC, as V8's profiler timestamps). */
+export function nowMicros() {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
 /** A free TCP port on 127.0.0.1. */
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -72,6 +83,10 @@ export async function startWorkers({ scenario, workers, concurrency, params }) {
     async run(seconds, op) {
       const startAt = Date.now() + 50;
       const before = cpuSample();
+      const window = {
+        label: `${scenario}${op ? ` ${op}` : ''} @${concurrency}`,
+        start: nowMicros(),
+      };
       const all = await Promise.all(
         procs.map((child) => {
           child.send({ type: 'run', startAt, seconds, op });
@@ -80,6 +95,7 @@ export async function startWorkers({ scenario, workers, concurrency, params }) {
       );
       const ops = all.reduce((n, r) => n + r.ops, 0);
       const cpu = cpuPerOp(before, cpuSample(), ops);
+      profileWindows.push({ ...window, end: nowMicros() });
       const latencies = all.flatMap((r) => r.latencies).sort((a, b) => a - b);
       const errors = all.reduce((n, r) => n + r.errors, 0);
       const firstError = all.find((r) => r.firstError)?.firstError;

@@ -23,20 +23,26 @@ export function areaOf(callFrame) {
   return url;
 }
 
-/** Self time (ms) per node id, from the samples and their time deltas. */
-function selfTimes(profile) {
+/**
+ * Self time (ms) per node id, from the samples and their time deltas; with `windows`
+ * ([start, end] in µs of the profile's clock), only the samples inside one of them.
+ */
+function selfTimes(profile, windows) {
   const self = new Map();
   const { samples = [], timeDeltas = [] } = profile;
+  let t = profile.startTime;
   for (let i = 0; i < samples.length; i++) {
+    t += timeDeltas[i] ?? 0;
+    if (windows && !windows.some(([a, b]) => t >= a && t <= b)) continue;
     const dt = (timeDeltas[i + 1] ?? 0) / 1000; // µs → ms; a delta belongs to the sample before it
     self.set(samples[i], (self.get(samples[i]) ?? 0) + dt);
   }
   return self;
 }
 
-/** Markdown lines summarising one profile. */
-export function summarise(profile, { top = 25 } = {}) {
-  const self = selfTimes(profile);
+/** Markdown lines summarising one profile (or the part of it inside `windows`). */
+export function summarise(profile, { top = 25, windows } = {}) {
+  const self = selfTimes(profile, windows);
   const byArea = new Map();
   const byFunction = new Map();
   let total = 0;
@@ -58,6 +64,7 @@ export function summarise(profile, { top = 25 } = {}) {
     const key = `${f.functionName || '(anonymous)'} ${where}`.trim();
     byFunction.set(key, (byFunction.get(key) ?? 0) + ms);
   }
+  if (total === 0) return []; // nothing of this process ran then (another process's measurement)
   const pct = (ms) => `${((100 * ms) / total).toFixed(1)} %`;
   const sorted = (m) => [...m].sort((a, b) => b[1] - a[1]);
   return [

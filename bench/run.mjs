@@ -23,6 +23,7 @@ import {
   fmt,
   freePort,
   percentile,
+  profileWindows,
   rssKiB,
   runWorkers,
   startServer,
@@ -902,8 +903,23 @@ async function summariseProfiles(dir) {
   const { summarise } = await import('./profile-summary.mjs');
   const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'));
   for (const f of files) {
-    const lines = summarise(JSON.parse(await readFile(join(dir, f), 'utf8')));
-    profileLines.push(`Server CPU profile (${join(dir, f)}):`, '', ...lines, '');
+    const profile = JSON.parse(await readFile(join(dir, f), 'utf8'));
+    // one summary per kind of measurement: the samples inside its windows only
+    const byLabel = new Map();
+    for (const w of profileWindows) {
+      if (w.start < profile.startTime || w.end > profile.endTime) continue; // another process
+      byLabel.set(w.label, [...(byLabel.get(w.label) ?? []), [w.start, w.end]]);
+    }
+    for (const [label, windows] of byLabel) {
+      const lines = summarise(profile, { windows, top: 15 });
+      if (lines.length === 0) continue;
+      profileLines.push(
+        `Server CPU profile during \`${label}\` (${join(dir, f)}):`,
+        '',
+        ...lines,
+        '',
+      );
+    }
   }
   if (files.length === 0) notes.push(`--profile: no profile was written to ${dir}`);
 }
