@@ -22,6 +22,7 @@ import {
   ROOT,
   fmt,
   freePort,
+  nowMicros,
   percentile,
   profileWindows,
   rssKiB,
@@ -701,6 +702,7 @@ async function fanoutFigure({ irp, clientCert, serverEnv, targets }) {
     const dupes = [];
     let driverErrors = 0;
     const cpuBefore = cpuSample(); // per notify received: both instances, PostgreSQL, clients
+    const roundsStart = nowMicros();
     for (let r = 0; r < rounds; r++) {
       const port = 30_000 + r;
       const { acks, errors } = await driver.call({ type: 'round', port }, 'acks');
@@ -735,6 +737,7 @@ async function fanoutFigure({ irp, clientCert, serverEnv, targets }) {
       );
     }
     const cpu = cpuPerOp(cpuBefore, cpuSample(), received);
+    profileWindows.push({ label: 'presence fan-out rounds', start: roundsStart, end: nowMicros() });
     latencies.sort((a, b) => a - b);
     const p99 = percentile(latencies, 99);
     const r99 = summary(roundP99);
