@@ -1,8 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ResultCode } from '@irp/protocol';
+import { DataSource } from 'typeorm';
+import {
+  CERTIFICATE_TOPIC,
+  type CertificateEvent,
+  CertificateEventsService,
+} from '../../apps/server/src/certificates/certificate-events.service.js';
 import { ClientCertificateVerifier } from '../../apps/server/src/certificates/client-certificate-verifier.service.js';
+import { EVENT_BUS, type EventBus } from '../../apps/server/src/events/event-bus.js';
+import { UsersService } from '../../apps/server/src/identity/users.service.js';
 import { type TestServer } from '../support/test-server.js';
 import {
+  OPERATOR,
   P256,
   type Scratch,
   createUser,
@@ -78,6 +87,67 @@ describe('SCA login with a cached certificate verdict', () => {
     } finally {
       checks.mockRestore();
       await upa.close();
+    }
+  });
+
+  it('greets a known certificate without reading its record; a disable here, or a revocation made elsewhere, shows at the next greeting', async () => {
+    await createUser(server, 'liam');
+    const csr = await opensslCsr(dir, 'liam', P256);
+    const upa = await loginUpa(server, 'liam');
+    const issued = await upa.call({
+      cmd: 'requestCertificate',
+      profile: 'device',
+      key: { kind: 'csr', csr: csr.csrPem },
+    });
+    await upa.close();
+    const cert = Buffer.from(issued.certificate?.pem ?? '');
+    const key = await dir.read('liam.key');
+    const dataSource = server.app.get(DataSource);
+    const query = vi.spyOn(dataSource, 'query');
+    const recordReads = () =>
+      query.mock.calls.filter(([sql]) => /FROM irp_certificate c JOIN irp_user/.test(sql)).length;
+    const greeting = async () => {
+      const c = await server.connect({ cert, key });
+      const status = c.greeting.clientCertificate;
+      await c.close();
+      return status;
+    };
+    try {
+      expect(await greeting()).toEqual({ status: 'valid', user: 'liam@example.com' });
+      const reads = recordReads();
+      expect(await greeting()).toEqual({ status: 'valid', user: 'liam@example.com' });
+      expect(recordReads()).toBe(reads); // from the cache
+      // the user disabled on this instance: the next greeting knows (user-state cache)
+      const users = server.app.get(UsersService);
+      await users.disableUser(OPERATOR, 'liam');
+      expect((await greeting())?.status).toBe('unknown');
+      await users.enableUser(OPERATOR, 'liam');
+      expect((await greeting())?.status).toBe('valid');
+      // another instance revokes: its transaction updates the row and publishes the event
+      const events = server.app.get(CertificateEventsService);
+      const bus = server.app.get<EventBus>(EVENT_BUS);
+      await dataSource.transaction(async (m) => {
+        const rows = await m.query<{ id: string; user_key: string }[]>(
+          `UPDATE irp_certificate SET revoked_at = now(), revocation_reason = 'keyCompromise'
+           WHERE serial = $1 RETURNING id, user_key`,
+          [issued.certificate?.serial],
+        );
+        const row = rows[0]!;
+        const event: CertificateEvent = {
+          k: 'revoked',
+          u: row.user_key,
+          c: row.id,
+          s: issued.certificate?.serial ?? '',
+          o: `not-${events.instanceId}`,
+        };
+        await bus.publish(m, CERTIFICATE_TOPIC, JSON.stringify(event));
+      });
+      const deadline = Date.now() + 1000;
+      let status = await greeting();
+      while (status?.status !== 'revoked' && Date.now() < deadline) status = await greeting();
+      expect(status).toEqual({ status: 'revoked', user: 'liam@example.com' });
+    } finally {
+      query.mockRestore();
     }
   });
 });

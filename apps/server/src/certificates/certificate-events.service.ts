@@ -49,6 +49,9 @@ export class CertificateEventsService implements OnModuleInit, OnModuleDestroy {
   /** This process, to recognise its own events on the bus. */
   readonly instanceId = randomUUID();
   private unsubscribe: Unsubscribe | undefined;
+  private readonly listeners: ((event: CertificateEvent) => void)[] = [];
+  /** True once this instance hears the other instances' events (its LISTEN is in place). */
+  listening = false;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -71,9 +74,20 @@ export class CertificateEventsService implements OnModuleInit, OnModuleDestroy {
         ),
       );
     });
+    this.listening = true;
+  }
+
+  /**
+   * Calls `listener` with every certificate change that reaches this instance — its own
+   * right after their commit, the others' as their event arrives — before sessions hear
+   * of it (caches of certificate state drop it there).
+   */
+  onEvent(listener: (event: CertificateEvent) => void): void {
+    this.listeners.push(listener);
   }
 
   onModuleDestroy(): void {
+    this.listening = false;
     this.unsubscribe?.();
   }
 
@@ -90,6 +104,7 @@ export class CertificateEventsService implements OnModuleInit, OnModuleDestroy {
    * closed if it was authenticated by a revoked certificate.
    */
   async deliver(event: CertificateEvent, except?: IrpSession): Promise<void> {
+    for (const listener of this.listeners) listener(event);
     if (this.sessions.sessionsOf(event.u).length === 0) return;
     switch (event.k) {
       case 'revoked': {

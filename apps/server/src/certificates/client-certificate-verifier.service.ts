@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type ClientCertificateStatus } from '@irp/protocol';
 import { type ParsedCertificate, PkiError, checkClientCertificate } from '@irp/pki';
 import { DataSource } from 'typeorm';
 import { IRP_CONFIG } from '../config/config.module.js';
 import { type IrpConfig } from '../config/config.schema.js';
+import { EVENT_BUS, type EventBus } from '../events/event-bus.js';
 import { type UserEntity } from '../identity/entities/user.entity.js';
+import { UserStateCache } from '../identity/user-state.cache.js';
 import { type ScaAuthenticator, type ScaIdentity } from '../identity/sca-authenticator.js';
 import { type UserRow, userColumnsSql, userFromRow } from '../identity/user-record.mapper.js';
 import {
@@ -14,6 +16,7 @@ import {
   type ClientCertificateReport,
 } from '../transport/client-certificate-inspector.js';
 import { type SessionPeer } from '../transport/irp-session.js';
+import { CertificateEventsService } from './certificate-events.service.js';
 import { DomainCaService, type LoadedCa, issuerHashOf } from './domain-ca.service.js';
 
 /** What the server made of a TLS client certificate (spec §6.2, §6.6). */
@@ -32,6 +35,18 @@ interface RecordRow extends UserRow {
   user_key: string;
   revoked_at: Date | null;
 }
+
+/** What the greeting keeps of a recorded certificate (its user's state is the user cache's). */
+interface CachedRecord {
+  userKey: string;
+  revokedAt: Date | null;
+  /** performance.now() after which it is read again (a safety net; events drop it first). */
+  expires: number;
+}
+
+/** Recorded certificates the greeting keeps, and for how long at most. */
+export const RECORD_CACHE_SIZE = 10_000;
+export const RECORD_CACHE_TTL_MS = 60_000;
 
 /**
  * Judges the handshake's client certificate, for the greeting's `clientCertificate`
@@ -57,7 +72,9 @@ interface RecordRow extends UserRow {
  * the database on every use (one indexed query), as spec §6.2 requires at login.
  */
 @Injectable()
-export class ClientCertificateVerifier implements ClientCertificateInspector, ScaAuthenticator {
+export class ClientCertificateVerifier
+  implements ClientCertificateInspector, ScaAuthenticator, OnModuleInit
+{
   private readonly log = new Logger('ClientCertificate');
   /** Crypto verdicts by SHA-256 (base64) of the DER; a Map in least-recently-used order. */
   private readonly cache = new Map<string, CryptoVerdict>();
@@ -67,17 +84,35 @@ export class ClientCertificateVerifier implements ClientCertificateInspector, Sc
   private cacheCa: LoadedCa | undefined;
   private intermediates: readonly ParsedCertificate[] = [];
 
+  /**
+   * The greeting's copy of certificate records (revocation, issued-to), by SHA-256 of
+   * the DER; SCA login never uses it (spec §6.2: read at login). Dropped whole by every
+   * certificate event — this instance's right after its commit, the others' as they
+   * arrive — and on a bus reset; not used while the bus is unhealthy.
+   */
+  private readonly records = new Map<string, CachedRecord>();
+  /** Bumped by every drop: a read that overlapped one is not kept (it may predate it). */
+  private recordsGeneration = 0;
+
   constructor(
     @Inject(IRP_CONFIG) private readonly config: IrpConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly domainCa: DomainCaService,
+    private readonly events: CertificateEventsService,
+    private readonly userState: UserStateCache,
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
   ) {}
+
+  onModuleInit(): void {
+    this.events.onEvent(() => this.forgetRecords());
+    this.bus.onReset(() => this.forgetRecords());
+  }
 
   /** Spec §6.6: the greeting's `clientCertificate`. */
   async inspect(peer: SessionPeer): Promise<ClientCertificateReport> {
     let verdict: ClientCertificateVerdict;
     try {
-      verdict = await this.verifyPeer(peer);
+      verdict = await this.verifyPeer(peer, { forGreeting: true });
     } catch (error) {
       // the greeting must go out even when the database is unreachable: SCA would fail now
       this.log.warn(
@@ -111,7 +146,10 @@ export class ClientCertificateVerifier implements ClientCertificateInspector, Sc
     return this.judge(this.cryptoVerdict(der, ca), ca, at);
   }
 
-  private async verifyPeer(peer: SessionPeer): Promise<ClientCertificateVerdict> {
+  private async verifyPeer(
+    peer: SessionPeer,
+    { forGreeting = false } = {},
+  ): Promise<ClientCertificateVerdict> {
     const der = peer.certificate;
     if (!der || der.length === 0) return { status: 'none' };
     const ca = await this.domainCa.ready();
@@ -123,7 +161,60 @@ export class ClientCertificateVerifier implements ClientCertificateInspector, Sc
       crypto = this.cryptoVerdict(der, ca);
       this.byPeer.set(peer, { der, verdict: crypto });
     }
+    if (forGreeting && crypto.chains && crypto.fromDomainCa) {
+      const cached = await this.judgeFromCache(crypto, new Date());
+      if (cached) return cached;
+    }
     return this.judge(crypto, ca, new Date());
+  }
+
+  /**
+   * The greeting's verdict from the record cache and the user-state cache (both kept
+   * coherent by events); undefined when either has nothing to say (then {@link judge}
+   * reads the database, and keeps what it read).
+   */
+  private async judgeFromCache(
+    crypto: CryptoVerdict,
+    at: Date,
+  ): Promise<ClientCertificateVerdict | undefined> {
+    if (!this.recordsTrusted()) return undefined;
+    const entry = this.records.get(crypto.sha256);
+    if (!entry) return undefined;
+    if (entry.expires <= performance.now()) {
+      this.records.delete(crypto.sha256);
+      return undefined;
+    }
+    const user = await this.userState.get(entry.userKey);
+    if (!user) return undefined;
+    return this.verdictOf(crypto, at, {
+      user_key: entry.userKey,
+      revoked_at: entry.revokedAt,
+      u_user_id: user.userId,
+      u_status: user.status,
+    });
+  }
+
+  private recordsTrusted(): boolean {
+    return this.events.listening && this.bus.healthy;
+  }
+
+  private forgetRecords(): void {
+    this.records.clear();
+    this.recordsGeneration++;
+  }
+
+  private keepRecord(sha256: string, row: RecordRow, generation: number): void {
+    if (generation !== this.recordsGeneration || !this.recordsTrusted()) return;
+    this.records.delete(sha256);
+    if (this.records.size >= RECORD_CACHE_SIZE) {
+      const oldest = this.records.keys().next();
+      if (!oldest.done) this.records.delete(oldest.value);
+    }
+    this.records.set(sha256, {
+      userKey: row.user_key,
+      revokedAt: row.revoked_at,
+      expires: performance.now() + RECORD_CACHE_TTL_MS,
+    });
   }
 
   /** Spec §6.2/§6.6 on a crypto verdict: validity at `at`, then one database read. */
@@ -135,6 +226,7 @@ export class ClientCertificateVerifier implements ClientCertificateInspector, Sc
     if (!crypto.chains) return { status: 'untrusted' };
     let record: RecordRow | undefined;
     if (crypto.fromDomainCa) {
+      const generation = this.recordsGeneration;
       // one read on the unique index (issuer_hash, serial) WHERE profile <> 'uploaded' (the
       // predicate is spelled out so that the planner matches the partial index): the
       // fingerprint must match too; revocation and the user's status as they are now (with
@@ -148,7 +240,19 @@ export class ClientCertificateVerifier implements ClientCertificateInspector, Sc
         [ca.issuerHash, crypto.serialHex, crypto.sha256],
       );
       record = rows[0];
+      if (record) this.keepRecord(crypto.sha256, record, generation);
     }
+    return this.verdictOf(crypto, at, record);
+  }
+
+  /** Spec §6.2/§6.6: the verdict on a crypto verdict and the certificate's record as of now. */
+  private verdictOf(
+    crypto: CryptoVerdict,
+    at: Date,
+    record:
+      | (Pick<RecordRow, 'user_key' | 'revoked_at' | 'u_user_id' | 'u_status'> & Partial<RecordRow>)
+      | undefined,
+  ): ClientCertificateVerdict {
     const known = record
       ? {
           user: `${record.u_user_id}@${this.config.domain}`,
@@ -161,7 +265,10 @@ export class ClientCertificateVerifier implements ClientCertificateInspector, Sc
     if (record?.revoked_at) return { status: 'revoked', ...known };
     if (!record || record.u_status !== 'active' || !crypto.hasClientAuth)
       return { status: 'unknown', ...known };
-    return { status: 'valid', ...known, userRow: userFromRow(record) };
+    // the whole row only when it was read now (SCA login answers with it, §6.4)
+    return 'u_id' in record && record.u_id !== undefined
+      ? { status: 'valid', ...known, userRow: userFromRow(record as RecordRow) }
+      : { status: 'valid', ...known };
   }
 
   /**

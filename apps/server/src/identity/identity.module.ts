@@ -31,6 +31,6 @@ import { UsersService } from './users.service.js';
     IdentityHousekeeping,
     UserStateCache,
   ],
-  exports: [UsersService, AuthService],
+  exports: [UsersService, AuthService, UserStateCache],
 })
 export class IdentityModule {}
