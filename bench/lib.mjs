@@ -80,16 +80,17 @@ export async function startWorkers({ scenario, workers, concurrency, params }) {
     throw error;
   }
   return {
-    async run(seconds, op) {
+    /** Measures for `seconds`; with `rate` (ops/s in all) as an open loop at that rate. */
+    async run(seconds, op, rate) {
       const startAt = Date.now() + 50;
       const before = cpuSample();
       const window = {
-        label: `${scenario}${op ? ` ${op}` : ''} @${concurrency}`,
+        label: `${scenario}${op ? ` ${op}` : ''} @${concurrency}${rate ? ' paced' : ''}`,
         start: nowMicros(),
       };
       const all = await Promise.all(
         procs.map((child) => {
-          child.send({ type: 'run', startAt, seconds, op });
+          child.send({ type: 'run', startAt, seconds, op, rate: rate && rate / procs.length });
           return waitMessage(child, 'result');
         }),
       );

@@ -436,6 +436,8 @@ async function registryFigures({
           p99: last.p99,
           baselineCpu: bare[bare.length - 1].cpu,
         });
+        if (concurrency === 256 && !figurePrefix)
+          await pacedLatency(sessions, 'register', 'registerAddress', v.median, 25);
       }
       if (!only || only.has(figurePrefix ?? '5')) {
         const irpRuns = [];
@@ -475,11 +477,38 @@ async function registryFigures({
           cpu: last.cpu,
           baselineCpu: base[base.length - 1].cpu,
         });
+        if (concurrency === 256 && !figurePrefix)
+          await pacedLatency(sessions, 'lookup', 'lookupAddress', v.median, 10);
       }
     } finally {
       sessions.stop();
     }
   }
+}
+
+/**
+ * Latency at 256 sessions under a load the server can carry. A closed loop of 256
+ * sessions keeps 256 requests queued, so its latency is 256 / throughput (Little's
+ * law) whatever the server does; the p99 goals are judged here instead: the same 256
+ * sessions send on a fixed schedule at half the closed loop's throughput, and latency
+ * counts from each request's scheduled time.
+ */
+async function pacedLatency(sessions, op, command, capacity, p99Goal) {
+  const rate = Math.round(capacity / 2);
+  const r = await sessions.run(SECONDS, op, rate);
+  record({
+    figure: command === 'lookupAddress' ? '5' : '4',
+    name: `${command} @256, open loop at half the closed loop's throughput (${fmt(rate)} ops/s offered)`,
+    unit: 'ops/s',
+    value: r.opsPerSec,
+    goalText: `p99 < ${p99Goal} ms`,
+    met: r.p99 < p99Goal,
+    p50: r.p50,
+    p99: r.p99,
+    errors: r.errors,
+    firstError: r.firstError,
+    cpu: r.cpu,
+  });
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

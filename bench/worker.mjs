@@ -122,10 +122,22 @@ process.on('message', async (message) => {
       let ops = 0;
       let errors = 0;
       let firstError;
+      // closed loop: each loop sends its next request when the answer arrived. With
+      // `rate` (ops/s of this process) an open loop: each loop sends on a fixed schedule,
+      // and latency counts from the scheduled time (no coordinated omission)
+      const interval = message.rate ? (concurrency * 1000) / message.rate : 0;
+      const began = performance.now();
       await Promise.all(
         Array.from({ length: concurrency }, async (_, i) => {
+          let next = began + (interval * i) / concurrency;
           while (Date.now() < deadline) {
-            const t0 = performance.now();
+            if (interval > 0) {
+              const wait = next - performance.now();
+              if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+              if (Date.now() >= deadline) break;
+            }
+            const t0 = interval > 0 ? next : performance.now();
+            next += interval;
             try {
               await scenario.op(state, i, message.op);
               ops++;
