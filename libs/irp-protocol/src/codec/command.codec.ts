@@ -89,7 +89,8 @@ function oneUser<
   K extends 'lookupAddress' | 'approveWatcher' | 'removeWatcher',
 >(): CommandCodec<K> {
   return {
-    decode: (e, ctx) => ({ ...ctx, user: requiredText(e, 'user', ctx) }) as CommandOf<K>,
+    decode: (e, ctx) =>
+      ({ id: ctx.id, cmd: ctx.cmd, user: requiredText(e, 'user', ctx) }) as CommandOf<K>,
     encode: (c) => commandEl(c, undefined, el('user', undefined, (c as { user: string }).user)),
   };
 }

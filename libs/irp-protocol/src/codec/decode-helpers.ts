@@ -33,11 +33,15 @@ export function optionalChild(
   name: string,
   ctx: DecodeContext,
 ): XmlElement | undefined {
-  const found = childrenNamed(el, name);
-  if (found.length > 1) {
-    fail(ctx, ResultCode.SyntaxError, `Command syntax error: <${name}> given more than once`);
+  let found: XmlElement | undefined;
+  for (const child of el.children) {
+    if (child.name !== name) continue;
+    if (found !== undefined) {
+      fail(ctx, ResultCode.SyntaxError, `Command syntax error: <${name}> given more than once`);
+    }
+    found = child;
   }
-  return found[0];
+  return found;
 }
 
 /** The one child named `name`; 2003 when absent. */
@@ -143,12 +147,15 @@ export function requiredAttr(
   );
 }
 
+/** A decimal integer, optionally negative. */
+const INTEGER = /^-?[0-9]+$/;
+
 /**
  * An integer in decimal, optionally negative (ranges are the service's).
  * Not an integer → 2005; an integer too large to represent exactly → 2004.
  */
 export function toInteger(text: string, what: string, ctx: DecodeContext): number {
-  if (!/^-?[0-9]+$/.test(text)) {
+  if (!INTEGER.test(text)) {
     fail(ctx, ResultCode.ValueSyntax, `Parameter value syntax error: ${what} is not an integer`);
   }
   const n = Number(text);
@@ -188,9 +195,67 @@ export function toBytes(text: string, what: string, ctx: DecodeContext): Buffer 
   );
 }
 
+/** Days of each month in a common year. */
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
+
+/** The digit at `i`, or NaN when it is not an ASCII digit (so any sum with it is NaN). */
+function digitAt(text: string, i: number): number {
+  const d = text.charCodeAt(i) - 0x30;
+  return d >= 0 && d <= 9 ? d : NaN;
+}
+
+/** Two ASCII digits at `i`, or NaN. */
+function twoDigitsAt(text: string, i: number): number {
+  return digitAt(text, i) * 10 + digitAt(text, i + 1);
+}
+
+/**
+ * Fast path of {@link parseTime} for the form every IRP peer writes (spec §3):
+ * `YYYY-MM-DDTHH:MM:SSZ`, a valid date, a year from 100 on. Returns the same
+ * instant as `parseTime`; `undefined` when the text is not exactly such a
+ * time, in which case the caller asks `parseTime` (which refuses or handles
+ * fractions, offsets, lower-case `t`/`z`, years below 100).
+ */
+export function parseCanonicalTime(text: string): Date | undefined {
+  if (
+    text.length !== 20 ||
+    text.charCodeAt(4) !== 0x2d || // -
+    text.charCodeAt(7) !== 0x2d ||
+    text.charCodeAt(10) !== 0x54 || // T
+    text.charCodeAt(13) !== 0x3a || // :
+    text.charCodeAt(16) !== 0x3a ||
+    text.charCodeAt(19) !== 0x5a // Z
+  ) {
+    return undefined;
+  }
+  const year = twoDigitsAt(text, 0) * 100 + twoDigitsAt(text, 2);
+  const month = twoDigitsAt(text, 5);
+  const day = twoDigitsAt(text, 8);
+  const hour = twoDigitsAt(text, 11);
+  const minute = twoDigitsAt(text, 14);
+  const second = twoDigitsAt(text, 17);
+  // NaN fails every comparison, so a non-digit falls through to undefined.
+  if (
+    !(year >= 100) ||
+    !(month >= 1 && month <= 12) ||
+    !(day >= 1) ||
+    !(hour <= 23) ||
+    !(minute <= 59) ||
+    !(second <= 59)
+  ) {
+    return undefined;
+  }
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const lastDay = month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number);
+  if (day > lastDay) return undefined;
+  // Date.UTC maps years 0–99 to 1900–1999; those were sent to parseTime above.
+  return new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+}
+
 /** RFC 3339 time (spec §3) → Date; anything else → 2005. */
 export function toTime(text: string, what: string, ctx: DecodeContext): Date {
   return (
+    parseCanonicalTime(text) ??
     parseTime(text) ??
     fail(
       ctx,

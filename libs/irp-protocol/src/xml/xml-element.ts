@@ -27,14 +27,16 @@ export interface XmlNode {
 }
 
 /** XML white space (spec §3 trimming): space, tab, CR, LF — nothing else. */
-const XML_SPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
+function isXmlSpaceCode(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d;
+}
 
 /** Trims leading and trailing XML white space (not Unicode white space), spec §3. */
 export function trimXmlSpace(s: string): string {
   let start = 0;
   let end = s.length;
-  while (start < end && XML_SPACE.has(s.charCodeAt(start))) start++;
-  while (end > start && XML_SPACE.has(s.charCodeAt(end - 1))) end--;
+  while (start < end && isXmlSpaceCode(s.charCodeAt(start))) start++;
+  while (end > start && isXmlSpaceCode(s.charCodeAt(end - 1))) end--;
   return start === 0 && end === s.length ? s : s.slice(start, end);
 }
 
@@ -53,24 +55,33 @@ export function el(
   attrs?: Readonly<Record<string, string | number | boolean | undefined>>,
   ...content: readonly (XmlNode | string | undefined | null | false)[]
 ): XmlNode {
-  const children: XmlNode[] = [];
+  // Built property by property in the order name, attrs, text, children (the
+  // order the spread-based original produced), without intermediate arrays.
+  const node: {
+    name: string;
+    attrs?: Record<string, string | undefined>;
+    text?: string;
+    children?: XmlNode[];
+  } = { name };
+  if (attrs) {
+    const stringAttrs: Record<string, string | undefined> = {};
+    // Own enumerable keys in property order, as Object.entries.
+    for (const k in attrs) {
+      if (!Object.prototype.hasOwnProperty.call(attrs, k)) continue;
+      const v = attrs[k];
+      stringAttrs[k] = v === undefined ? undefined : typeof v === 'string' ? v : String(v);
+    }
+    node.attrs = stringAttrs;
+  }
   let text: string | undefined;
-  for (const item of content) {
+  let children: XmlNode[] | undefined;
+  for (let i = 0; i < content.length; i++) {
+    const item = content[i];
     if (item === undefined || item === null || item === false) continue;
     if (typeof item === 'string') text = (text ?? '') + item;
-    else children.push(item);
+    else (children ??= []).push(item);
   }
-  let stringAttrs: Record<string, string | undefined> | undefined;
-  if (attrs) {
-    stringAttrs = {};
-    for (const [k, v] of Object.entries(attrs)) {
-      stringAttrs[k] = v === undefined ? undefined : String(v);
-    }
-  }
-  return {
-    name,
-    ...(stringAttrs ? { attrs: stringAttrs } : {}),
-    ...(text !== undefined ? { text } : {}),
-    ...(children.length ? { children } : {}),
-  };
+  if (text !== undefined) node.text = text;
+  if (children !== undefined) node.children = children;
+  return node;
 }
