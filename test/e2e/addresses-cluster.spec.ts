@@ -2,12 +2,22 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCsr, generateKeyPair } from '@irp/pki';
 import { type PresenceNotify, ResultCode } from '@irp/protocol';
 import { EVENT_BUS } from '../../apps/server/src/events/event-bus.js';
 import { PostgresEventBus } from '../../apps/server/src/events/postgres-event-bus.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
-import { ADDRESS_ENV, type UserClient, login, newUser, settle } from './addresses-support.js';
+import { UsersService } from '../../apps/server/src/identity/users.service.js';
+import {
+  ADDRESS_ENV,
+  OPERATOR,
+  type UserClient,
+  login,
+  newUser,
+  settle,
+  within,
+} from './addresses-support.js';
 
 /**
  * Two server instances (two Nest apps, two ports) on ONE PostgreSQL database: changes
@@ -128,6 +138,80 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('address registry across two ins
     await settle(100);
     const second = await viewer.client.call({ cmd: 'lookupAddress', user: ownerOnB.userId });
     expect(second.bindings?.[0]?.addresses[0]?.address).toBe('192.0.2.51');
+  });
+
+  it("a lookup on A sees certificates issued and revoked on B, and B's registrations, within 1 s", async () => {
+    const viewer = await newUser(a, 'fpview');
+    const [, ownerOnB] = await onBoth('fpown');
+    await ownerOnB.client.call({
+      cmd: 'registerAddress',
+      addresses: [{ family: 'ipv4', address: '192.0.2.70' }],
+    });
+    const lookup = () =>
+      viewer.client.call({ cmd: 'lookupAddress', user: ownerOnB.userId }).then((r) => r.bindings!);
+    // A caches the owner's view, fingerprints included
+    expect((await within(1000, lookup, (b) => b.length === 1))[0]!.certificates).toEqual([]);
+    expect((await lookup())[0]!.certificates).toEqual([]);
+
+    const key = await generateKeyPair('P-256');
+    const issued = await ownerOnB.client.call({
+      cmd: 'requestCertificate',
+      profile: 'device',
+      key: { kind: 'csr', csr: buildCsr({ privateKey: key.privateKey }).pem },
+    });
+    const certificate = issued.certificate!;
+    let since = Date.now();
+    const withCert = await within(1000, lookup, (b) => b[0]!.certificates.length > 0);
+    expect(withCert[0]!.certificates).toEqual([certificate.sha256]);
+    expect(Date.now() - since).toBeLessThan(1000);
+
+    // a registration on B: new bindings on A, the fingerprints kept
+    await ownerOnB.client.call({
+      cmd: 'registerAddress',
+      addresses: [{ family: 'ipv4', address: '192.0.2.71' }],
+    });
+    since = Date.now();
+    const moved = await within(1000, lookup, (b) => b[0]!.addresses[0]!.address === '192.0.2.71');
+    expect(moved.map((b) => [b.addresses[0]!.address, b.certificates])).toEqual([
+      ['192.0.2.71', [certificate.sha256]],
+    ]);
+    expect(Date.now() - since).toBeLessThan(1000);
+
+    await ownerOnB.client.call({
+      cmd: 'revokeCertificate',
+      serial: certificate.serial,
+      reason: 'keyCompromise',
+    });
+    since = Date.now();
+    const revoked = await within(1000, lookup, (b) => b[0]!.certificates.length === 0);
+    expect(revoked.map((b) => [b.addresses[0]!.address, b.certificates])).toEqual([
+      ['192.0.2.71', []],
+    ]);
+    expect(Date.now() - since).toBeLessThan(1000);
+  });
+
+  it('a user disabled on B is refused by lookups on A within 1 s (2304), and back once enabled', async () => {
+    const viewer = await newUser(a, 'disview');
+    const [, ownerOnB] = await onBoth('disown');
+    const code = () =>
+      viewer.client
+        .request({ cmd: 'lookupAddress', user: ownerOnB.userId })
+        .then((r) => r.result.code);
+    expect(await code()).toBe(ResultCode.Success);
+    expect(await code()).toBe(ResultCode.Success); // A caches the owner's status
+
+    const users = b.app.get(UsersService);
+    await users.disableUser(OPERATOR, ownerOnB.userId);
+    let since = Date.now();
+    expect(await within(1000, code, (c) => c !== ResultCode.Success)).toBe(
+      ResultCode.StatusProhibits,
+    );
+    expect(Date.now() - since).toBeLessThan(1000);
+
+    await users.enableUser(OPERATOR, ownerOnB.userId);
+    since = Date.now();
+    expect(await within(1000, code, (c) => c === ResultCode.Success)).toBe(ResultCode.Success);
+    expect(Date.now() - since).toBeLessThan(1000);
   });
 
   it('recovers when the LISTEN connection of A breaks: resyncs subscribers, then delivers again', async () => {

@@ -82,3 +82,21 @@ export async function login(server: TestServer, userId: string): Promise<UserCli
 export function settle(ms = 150): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * Calls `probe` until `done` holds of its result or `ms` passed (changes made on another
+ * instance arrive asynchronously); returns the last result.
+ */
+export async function within<T>(
+  ms: number,
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  let value = await probe();
+  while (!done(value) && Date.now() < deadline) {
+    await settle(10);
+    value = await probe();
+  }
+  return value;
+}

@@ -460,11 +460,13 @@ export class AddressRegistryService {
 
   /**
    * The user's certificates changed (issued, revoked): bindings carry their
-   * fingerprints, so watchers get a fresh `presence`. For the PKI feature, inside its
-   * transaction.
+   * fingerprints, so every instance drops the fingerprints it cached and watchers get
+   * a fresh `presence`. For the PKI feature, inside its transaction — in EVERY
+   * transaction that changes which of the user's certificates are valid (a binding
+   * change never reloads them).
    */
   async certificatesChanged(m: EntityManager, userKey: string): Promise<void> {
-    await this.publish(m, { k: 'presence', o: userKey });
+    await this.publish(m, { k: 'presence', o: userKey, certificates: true });
   }
 
   // ---- helpers ------------------------------------------------------------------------

@@ -99,6 +99,7 @@ export class UserStateCache implements OnModuleInit, OnModuleDestroy {
   private readonly loads = new Map<string, Load>();
   private readonly limits: UserStateCacheLimits;
   private readonly cleanups: Unsubscribe[] = [];
+  private readonly listeners: ((userKey: string | undefined) => void)[] = [];
   /** True once the LISTEN on the topic is in place (events from then on arrive). */
   private listening = false;
 
@@ -193,8 +194,18 @@ export class UserStateCache implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  /**
+   * Calls `listener` whenever a user is forgotten (`undefined`: everyone) — a change made
+   * on this instance right after its commit, another instance's as its event arrives —
+   * so that other caches of user state follow this one at the same moment.
+   */
+  onInvalidate(listener: (userKey: string | undefined) => void): void {
+    this.listeners.push(listener);
+  }
+
   /** Forgets a user (a change committed). */
   invalidate(userKey: string): void {
+    for (const listener of this.listeners) listener(userKey);
     this.entries.delete(userKey);
     const load = this.loads.get(userKey);
     if (load) load.stale = true;
@@ -202,6 +213,7 @@ export class UserStateCache implements OnModuleInit, OnModuleDestroy {
 
   /** Forgets everything (events may have been lost). */
   clear(): void {
+    for (const listener of this.listeners) listener(undefined);
     this.entries.clear();
     for (const load of this.loads.values()) load.stale = true;
   }
