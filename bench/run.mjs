@@ -512,6 +512,8 @@ async function pacedLatency(sessions, op, command, capacity, p99Goal) {
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Figure 7: a round's registrations spread over this long (100 users → 100 per second). */
+const ROUND_SPREAD_MS = 1000;
 /** Time the server is given to settle (timers, GC) before its RSS is read. */
 const SETTLE_MS = QUICK ? 1500 : 5000;
 /** Idle sessions per holding process: well under its 20 000 descriptors and its own ~28 000 ports. */
@@ -668,7 +670,7 @@ async function memoryFigure({ server, bare, irp, bareTarget, clientCert }) {
 async function fanoutFigure({ irp, clientCert, serverEnv, targets }) {
   const subscribers = 1000;
   const perSession = 10;
-  const rounds = QUICK ? 3 : 5;
+  const rounds = QUICK ? 2 : 5;
   const subscriberWorkers = 4;
   log(`figure 7: presence fan-out, ${subscribers} subscribers on 2 instances, ${targets} users`);
   const dataDir2 = await mkdtemp(join(tmpdir(), 'irp-bench-2-'));
@@ -723,90 +725,110 @@ async function fanoutFigure({ irp, clientCert, serverEnv, targets }) {
     await Promise.all(workers.map((w) => w.call({ type: 'arrivals' }, 'arrivals')));
 
     const perRound = sessions * perSession; // notifies one round must produce
-    const latencies = [];
-    const roundP99 = [];
-    const fromSend = [];
-    let expected = 0;
-    let received = 0;
-    const dupes = [];
-    let driverErrors = 0;
-    const cpuBefore = cpuSample(); // per notify received: both instances, PostgreSQL, clients
-    const roundsStart = nowMicros();
-    for (let r = 0; r < rounds; r++) {
-      const port = 30_000 + r;
-      const { acks, errors } = await driver.call({ type: 'round', port }, 'acks');
-      driverErrors += errors;
-      const ackAt = new Map(acks.map(([user, t]) => [user, t]));
-      const sentAt = new Map(acks.map(([user, , sent]) => [user, sent]));
-      expected += acks.length * (perRound / users.length);
-      const mine = [];
-      const deadline = Date.now() + 5000;
-      let got = 0;
-      while (got < (acks.length * perRound) / users.length && Date.now() < deadline) {
-        await sleep(100);
-        const replies = await Promise.all(
-          workers.slice(0, subscriberWorkers).map((w) => w.call({ type: 'arrivals' }, 'arrivals')),
-        );
-        for (const [i, reply] of replies.entries()) {
-          dupes[i] = reply.duplicates;
-          for (const [user, p, t] of reply.arrivals) {
-            if (p !== port || !ackAt.has(user)) continue; // a late notify of an earlier round
-            mine.push(t - ackAt.get(user));
-            fromSend.push(t - sentAt.get(user));
-            got++;
+    // Registrations in a round either spread over ROUND_SPREAD_MS (devices that move
+    // independently: the goal is judged here) or all at once (a burst of 100
+    // registrations = 10 000 notifies at the same instant: how long the whole machine,
+    // the subscribers' processes included, takes to drain it)
+    for (const [mode, spreadMs] of [
+      ['spread', ROUND_SPREAD_MS],
+      ['burst', 0],
+    ]) {
+      const latencies = [];
+      const roundP99 = [];
+      const fromSend = [];
+      let expected = 0;
+      let received = 0;
+      const dupes = [];
+      let driverErrors = 0;
+      const cpuBefore = cpuSample(); // per notify received: both instances, PostgreSQL, clients
+      const roundsStart = nowMicros();
+      for (let r = 0; r < rounds; r++) {
+        const port = (mode === 'spread' ? 30_000 : 31_000) + r;
+        const { acks, errors } = await driver.call({ type: 'round', port, spreadMs }, 'acks');
+        driverErrors += errors;
+        const ackAt = new Map(acks.map(([user, t]) => [user, t]));
+        const sentAt = new Map(acks.map(([user, , sent]) => [user, sent]));
+        expected += acks.length * (perRound / users.length);
+        const mine = [];
+        const deadline = Date.now() + 5000;
+        let got = 0;
+        while (got < (acks.length * perRound) / users.length && Date.now() < deadline) {
+          await sleep(100);
+          const replies = await Promise.all(
+            workers
+              .slice(0, subscriberWorkers)
+              .map((w) => w.call({ type: 'arrivals' }, 'arrivals')),
+          );
+          for (const [i, reply] of replies.entries()) {
+            dupes[i] = reply.duplicates;
+            for (const [user, p, t] of reply.arrivals) {
+              if (p !== port || !ackAt.has(user)) continue; // a late notify of an earlier round
+              mine.push(t - ackAt.get(user));
+              fromSend.push(t - sentAt.get(user));
+              got++;
+            }
           }
         }
+        received += got;
+        mine.sort((a, b) => a - b);
+        latencies.push(...mine);
+        roundP99.push(percentile(mine, 99));
+        log(
+          `  ${mode} round ${r + 1}: ${got}/${(acks.length * perRound) / users.length} notifies, p50 ${fmt(percentile(mine, 50), 2)} ms, p99 ${fmt(percentile(mine, 99), 2)} ms`,
+        );
       }
-      received += got;
-      mine.sort((a, b) => a - b);
-      latencies.push(...mine);
-      roundP99.push(percentile(mine, 99));
-      log(
-        `  round ${r + 1}: ${got}/${(acks.length * perRound) / users.length} notifies, p50 ${fmt(percentile(mine, 50), 2)} ms, p99 ${fmt(percentile(mine, 99), 2)} ms`,
+      const cpu = cpuPerOp(cpuBefore, cpuSample(), received);
+      profileWindows.push({
+        label: `presence fan-out, ${mode} rounds`,
+        start: roundsStart,
+        end: nowMicros(),
+      });
+      latencies.sort((a, b) => a - b);
+      const p99 = percentile(latencies, 99);
+      const r99 = summary(roundP99);
+      const how =
+        mode === 'spread'
+          ? `registrations spread over ${ROUND_SPREAD_MS} ms`
+          : 'all registrations of a round at once';
+      record({
+        figure: '7',
+        name: `presence notifies received after registerAddress, ${how} (${sessions} subscribers × ${perSession} users on 2 instances, ${users.length} users, ${rounds} rounds)`,
+        unit: 'notifies',
+        value: received,
+        baselineName: 'expected',
+        baseline: expected,
+        ratio: received / expected,
+        goalText: mode === 'spread' ? 'all arrive, p99 < 100 ms' : 'all arrive',
+        met: received === expected && driverErrors === 0 && (mode === 'burst' || p99 < 100),
+        p50: percentile(latencies, 50),
+        p99,
+        p99Goal: mode === 'spread' ? 100 : undefined,
+        roundP99: r99,
+        duplicates: dupes.reduce((a, b) => a + b, 0),
+        errors: driverErrors,
+        cpu,
+      });
+      record({
+        figure: '7',
+        name: `notify latency p99 per round (ack → arrival), ${how}`,
+        unit: 'ms',
+        value: r99.median,
+        min: r99.min,
+        max: r99.max,
+        goalText: mode === 'spread' ? '< 100 ms' : '–',
+        met: mode === 'spread' ? r99.max < 100 : undefined,
+      });
+      if (received < expected)
+        notes.push(
+          `figure 7 (${mode}): ${expected - received} of ${expected} notifies did not arrive within 5 s`,
+        );
+      if (driverErrors > 0)
+        notes.push(`figure 7 (${mode}): ${driverErrors} registerAddress calls failed`);
+      fromSend.sort((a, b) => a - b);
+      notes.push(
+        `figure 7 (${mode}): latency is notify arrival − driver ack (absolute time, same machine); a notify can beat the ack to its process, so negative values are possible. From the registerAddress send instead: p50 ${fmt(percentile(fromSend, 50), 2)} ms, p99 ${fmt(percentile(fromSend, 99), 2)} ms`,
       );
     }
-    const cpu = cpuPerOp(cpuBefore, cpuSample(), received);
-    profileWindows.push({ label: 'presence fan-out rounds', start: roundsStart, end: nowMicros() });
-    latencies.sort((a, b) => a - b);
-    const p99 = percentile(latencies, 99);
-    const r99 = summary(roundP99);
-    record({
-      figure: '7',
-      name: `presence notifies received after registerAddress (${sessions} subscribers × ${perSession} users on 2 instances, ${users.length} users, ${rounds} rounds)`,
-      unit: 'notifies',
-      value: received,
-      baselineName: 'expected',
-      baseline: expected,
-      ratio: received / expected,
-      goalText: 'all arrive, p99 < 100 ms',
-      met: received === expected && p99 < 100 && driverErrors === 0,
-      p50: percentile(latencies, 50),
-      p99,
-      p99Goal: 100,
-      roundP99: r99,
-      duplicates: dupes.reduce((a, b) => a + b, 0),
-      errors: driverErrors,
-      cpu,
-    });
-    record({
-      figure: '7',
-      name: 'notify latency p99 per round (ack → arrival)',
-      unit: 'ms',
-      value: r99.median,
-      min: r99.min,
-      max: r99.max,
-      goalText: '< 100 ms',
-      met: r99.max < 100,
-    });
-    if (received < expected)
-      notes.push(
-        `figure 7: ${expected - received} of ${expected} notifies did not arrive within 5 s`,
-      );
-    if (driverErrors > 0) notes.push(`figure 7: ${driverErrors} registerAddress calls failed`);
-    fromSend.sort((a, b) => a - b);
-    notes.push(
-      `figure 7: latency is notify arrival − driver ack (absolute time, same machine); a notify can beat the ack to its process, so negative values are possible. From the registerAddress send instead: p50 ${fmt(percentile(fromSend, 50), 2)} ms, p99 ${fmt(percentile(fromSend, 99), 2)} ms`,
-    );
   } finally {
     await Promise.all(workers.map((w) => w.call({ type: 'close' }, 'closed').catch(() => {})));
     for (const w of workers) w.stop();

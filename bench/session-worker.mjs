@@ -3,7 +3,8 @@
 // step by step:
 //   {type:'open'}     SCA-login `count` sessions (optionally subscribing each to targets)
 //   {type:'drivers'}  UPA-login one session per target user (figure 7's drivers)
-//   {type:'round'}    every driver registers its address once; replies the ack times
+//   {type:'round'}    every driver registers its address once (all at once, or spread
+//                     over `spreadMs`); replies the ack times
 //   {type:'arrivals'} replies (and forgets) the presence notifies received so far
 //   {type:'close'}    closes every session
 // Times are absolute milliseconds (performance.timeOrigin + performance.now()), so that
@@ -135,10 +136,12 @@ async function openDrivers({ params, users, password }) {
   return { opened: drivers.length, ...result };
 }
 
-async function round({ port }) {
+async function round({ port, spreadMs = 0 }) {
   const acks = [];
   const result = await pool(drivers.length, drivers.length, async (i) => {
     const { user, client } = drivers[i];
+    // spread: driver i registers at i/n of the spread (devices that move independently)
+    if (spreadMs > 0) await new Promise((r) => setTimeout(r, (i * spreadMs) / drivers.length));
     const sent = now();
     const r = await client.request({
       cmd: 'registerAddress',
