@@ -318,7 +318,13 @@ async function main() {
       }
     }
     if (!only || only.has('4') || only.has('5')) {
-      await registryFigures({ irp, dbUrl: dbUrl.toString(), userIds, label: `${users} users` });
+      await registryFigures({
+        irp,
+        bareTarget,
+        dbUrl: dbUrl.toString(),
+        userIds,
+        label: `${users} users`,
+      });
     }
     if (!QUICK && (!only || only.has('9'))) {
       const big = users * 10;
@@ -369,6 +375,7 @@ async function main() {
  */
 async function registryFigures({
   irp,
+  bareTarget,
   dbUrl,
   userIds,
   label,
@@ -479,10 +486,55 @@ async function registryFigures({
         });
         if (concurrency === 256 && !figurePrefix)
           await pacedLatency(sessions, 'lookup', 'lookupAddress', v.median, 10);
+        if (concurrency === 256 && bareTarget) await transportFloor(bareTarget, userIds, a.median);
       }
     } finally {
       sessions.stop();
     }
+  }
+}
+
+/**
+ * Figure 5's transport floor: the same 256 sessions and the same lookups against the
+ * bare TLS server, which answers each with a precomputed lookupAddress response — the
+ * TLS exchange with no IRP work (no parsing, dispatch, session check, cache or
+ * encoding on the server side).
+ */
+async function transportFloor(bareTarget, userIds, pgSelect) {
+  const bare = await startWorkers({
+    scenario: 'sessions',
+    workers: 2,
+    concurrency: 256,
+    params: {
+      ...bareTarget,
+      users: userIds,
+      password: BENCH_PASSWORD,
+      targets: userIds.slice(0, 1000),
+    },
+  });
+  try {
+    const runs = [];
+    for (let i = 0; i < RUNS; i++) runs.push(await bare.run(SECONDS, 'lookup'));
+    const v = summary(runs.map((r) => r.opsPerSec));
+    const last = runs[runs.length - 1];
+    record({
+      figure: '5',
+      name: 'transport floor: the same lookups @256 against a bare Node TLS server answering a precomputed response (no IRP work)',
+      unit: 'ops/s',
+      value: v.median,
+      min: v.min,
+      max: v.max,
+      baselineName: 'same select via pg',
+      baseline: pgSelect,
+      ratio: v.median / pgSelect,
+      p50: last.p50,
+      p99: last.p99,
+      errors: last.errors,
+      firstError: last.firstError,
+      cpu: last.cpu,
+    });
+  } finally {
+    bare.stop();
   }
 }
 

@@ -43,6 +43,15 @@ const MAX_OWNERS = 20_000;
  */
 const TTL_MS = 30_000;
 
+/**
+ * A TTL drawn from ±25 % around {@link TTL_MS}: entries loaded together (a burst of
+ * lookups after a start) must not all expire in the same instant and reload at once —
+ * a stampede of reads that shows as a latency spike.
+ */
+function ttl(): number {
+  return TTL_MS * (0.75 + Math.random() * 0.5);
+}
+
 /** A user key as PostgreSQL writes a uuid (the `user_changed` payload). */
 const USER_KEY_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -133,7 +142,7 @@ export class OwnerViewCache implements OnModuleInit, OnModuleDestroy {
     if (cached) return cached;
     const running = this.viewLoads.get(ownerKey);
     if (running && !running.stale) return running.promise;
-    const expiry = { at: performance.now() + TTL_MS };
+    const expiry = { at: performance.now() + ttl() };
     const load: Load<OwnerView> = {
       // a view holding fingerprints expires no later than they do
       promise: this.loadView(ownerKey, (until) => (expiry.at = Math.min(expiry.at, until))),
@@ -207,7 +216,7 @@ export class OwnerViewCache implements OnModuleInit, OnModuleDestroy {
       if (epoch === this.userEpoch && this.trusted()) {
         const previous = this.users.get(userId);
         if (previous) this.userIdOfKey.delete(previous.value.userKey);
-        this.put(this.users, userId, { value: user, expires: started + TTL_MS }, (gone) =>
+        this.put(this.users, userId, { value: user, expires: started + ttl() }, (gone) =>
           this.userIdOfKey.delete(gone.userKey),
         );
         this.userIdOfKey.set(user.userKey, userId);
@@ -273,7 +282,7 @@ export class OwnerViewCache implements OnModuleInit, OnModuleDestroy {
     }
     const load: Load<string[]> = {
       promise: this.certificates.validFingerprints(userKey),
-      expires: performance.now() + TTL_MS,
+      expires: performance.now() + ttl(),
       stale: !this.trusted(),
     };
     expiring(load.expires);

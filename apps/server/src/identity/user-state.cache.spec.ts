@@ -192,7 +192,7 @@ describe('UserStateCache (in memory)', () => {
     expect(table.query).toHaveBeenCalledTimes(1);
   });
 
-  it('reads a user again once its entry is older than ttlMs', async () => {
+  it('reads a user again once its entry is older than ttlMs (± 25 %)', async () => {
     const { cache, table } = await cacheWith({ maxEntries: 10, ttlMs: 40 });
     await cache.get(KEY_A);
     await cache.get(KEY_A);

@@ -51,7 +51,8 @@ export interface UserStateCacheLimits {
   /**
    * Safety net only: coherence comes from events. This bounds how long an entry can
    * outlive a change whose event was lost without the bus noticing (a silently dead
-   * LISTEN connection before TCP keepalive reports it).
+   * LISTEN connection before TCP keepalive reports it). Each entry lives ±25 % around
+   * it, so that entries loaded together do not all reload in the same instant.
    */
   ttlMs: number;
 }
@@ -151,7 +152,10 @@ export class UserStateCache implements OnModuleInit, OnModuleDestroy {
     try {
       const value = await load.promise;
       if (value && !load.stale && this.trusted())
-        this.put(userKey, { value, expires: started + this.limits.ttlMs });
+        this.put(userKey, {
+          value,
+          expires: started + this.limits.ttlMs * (0.75 + Math.random() * 0.5),
+        });
       return value;
     } finally {
       if (this.loads.get(userKey) === load) this.loads.delete(userKey);
