@@ -471,7 +471,6 @@ describe('CertificatesService (automatic issuance)', () => {
       address: '192.0.2.1',
       family: 'ipv4',
       port: 1,
-      certificateChain: [],
       certificate: Buffer.from(der),
     });
     expect(identity).toMatchObject({ userKey: erin.key, certificateSerial: valid.serial });
@@ -487,7 +486,6 @@ describe('CertificatesService (automatic issuance)', () => {
         address: '192.0.2.1',
         family: 'ipv4',
         port: 1,
-        certificateChain: [],
         certificate: Buffer.from(der),
       }),
     ).toBeUndefined();

@@ -11,7 +11,6 @@ function peer(der: Uint8Array): SessionPeer {
     address: '192.0.2.1',
     family: 'ipv4',
     port: 1,
-    certificateChain: [],
     certificate: Buffer.from(der),
   };
 }

@@ -261,7 +261,6 @@ describe('AuthService', () => {
         family: 'ipv4',
         port: 1,
         certificate: cert,
-        certificateChain: [],
       };
       const result = await t.auth.loginWithCertificate(peer, ctx);
       expect(result.principal).toMatchObject({
@@ -314,7 +313,6 @@ describe('AuthService', () => {
         family: 'ipv4',
         port: 1,
         certificate: cert,
-        certificateChain: [],
       };
       const result = await t.auth.loginWithCertificate(peer, ctx);
       expect(result.user).toMatchObject({ userId: 'sca.reset', status: 'active' });

@@ -74,20 +74,11 @@ export function peerFromSocket(socket: TLSSocket): SessionPeer {
     address,
     family: address.includes(':') ? 'ipv6' : 'ipv4',
     port: socket.remotePort ?? 0,
-    certificateChain: [],
   };
-  const presented = socket.getPeerCertificate(true);
-  // an empty object means "no certificate" (STACK.md)
-  if (presented && Object.keys(presented).length > 0 && presented.raw) {
-    peer.certificate = presented.raw;
-    let issuer = presented.issuerCertificate;
-    const seen = new Set<string>([presented.fingerprint256]);
-    while (issuer && issuer.raw && !seen.has(issuer.fingerprint256)) {
-      seen.add(issuer.fingerprint256);
-      peer.certificateChain.push(issuer.raw);
-      issuer = issuer.issuerCertificate;
-    }
-  }
+  // only the leaf is kept: it is verified against the domain CA's own chain (§6.2), so
+  // the certificates the client sent after it are not needed — nor held per session
+  const presented = socket.getPeerX509Certificate();
+  if (presented) peer.certificate = presented.raw;
   return peer;
 }
 

@@ -48,8 +48,6 @@ export interface SessionPeer {
   port: number;
   /** DER of the client certificate presented in the handshake, if any. */
   certificate?: Buffer;
-  /** DER of the certificates the client sent after its own, issuer first. */
-  certificateChain: Buffer[];
 }
 
 /**

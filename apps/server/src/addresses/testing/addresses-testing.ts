@@ -108,7 +108,6 @@ export async function startAddressServices(
             address: peerAddress,
             family: 'ipv4',
             port: 40000 + sessionCounter,
-            certificateChain: [],
           },
           txn: 'T-1',
           principal: { userKey, userId, address, method: 'upa' },

@@ -13,7 +13,7 @@ export function fakeSession(
   return {
     id: `fake-${Math.random().toString(36).slice(2)}`,
     state: 'authenticated',
-    peer: { address, family: 'ipv4', port: 40000, certificateChain: [] },
+    peer: { address, family: 'ipv4', port: 40000 },
     txn: 'T-1',
     principal,
     connectedAt: new Date(),
