@@ -486,7 +486,8 @@ async function registryFigures({
         });
         if (concurrency === 256 && !figurePrefix)
           await pacedLatency(sessions, 'lookup', 'lookupAddress', v.median, 10);
-        if (concurrency === 256 && bareTarget) await transportFloor(bareTarget, userIds, a.median);
+        if (concurrency === 256 && bareTarget)
+          await transportFloor(bareTarget, userIds, a.median, v.median);
       }
     } finally {
       sessions.stop();
@@ -500,7 +501,7 @@ async function registryFigures({
  * TLS exchange with no IRP work (no parsing, dispatch, session check, cache or
  * encoding on the server side).
  */
-async function transportFloor(bareTarget, userIds, pgSelect) {
+async function transportFloor(bareTarget, userIds, pgSelect, irpRate) {
   const bare = await startWorkers({
     scenario: 'sessions',
     workers: 2,
@@ -532,6 +533,20 @@ async function transportFloor(bareTarget, userIds, pgSelect) {
       errors: last.errors,
       firstError: last.firstError,
       cpu: last.cpu,
+    });
+    // the load generator's own tail: the same open loop as the IRP server's, against bare TLS
+    const rate = Math.round(irpRate / 2);
+    const paced = await bare.run(SECONDS, 'lookup', rate);
+    record({
+      figure: '5',
+      name: `transport floor, open loop at ${fmt(rate)} ops/s (the IRP server's paced rate)`,
+      unit: 'ops/s',
+      value: paced.opsPerSec,
+      p50: paced.p50,
+      p99: paced.p99,
+      errors: paced.errors,
+      firstError: paced.firstError,
+      cpu: paced.cpu,
     });
   } finally {
     bare.stop();
