@@ -146,7 +146,9 @@ async function waitMessage(child, type) {
  */
 export async function startServer(env, { profileDir } = {}) {
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const child = spawn(process.execPath, [...profile, 'apps/server/dist/main.js'], {
+  // BENCH_SERVER_FLAGS: Node flags for the server, for experiments (e.g. --trace-gc)
+  const flags = (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...profile, ...flags, 'apps/server/dist/main.js'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, IRP_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -79,6 +79,31 @@ export const AUDIT_COLUMNS = [
   'details',
 ] as const satisfies readonly (keyof AuditColumnValues)[];
 
+/** The SQL type of each of {@link AUDIT_COLUMNS}. */
+const AUDIT_COLUMN_TYPES: Record<(typeof AUDIT_COLUMNS)[number], string> = {
+  actor_kind: 'text',
+  actor_id: 'text',
+  auth_method: 'text',
+  source_address: 'text',
+  action: 'text',
+  target: 'text',
+  result_code: 'integer',
+  txn: 'text',
+  details: 'jsonb',
+};
+
+/**
+ * `INSERT INTO irp_audit_log (…) SELECT …` of one row whose values are the parameters
+ * `$first`… in {@link AUDIT_COLUMNS} order (typed: in an INSERT … SELECT PostgreSQL
+ * does not infer them from the columns), for a caller's own statement; append a
+ * `WHERE` to make it conditional.
+ */
+export function insertAuditRowSql(first: number): string {
+  return `INSERT INTO irp_audit_log (${AUDIT_COLUMNS.join(', ')}) SELECT ${AUDIT_COLUMNS.map(
+    (c, i) => `$${first + i}::${AUDIT_COLUMN_TYPES[c]}`,
+  ).join(', ')}`;
+}
+
 /**
  * The column values {@link AuditService.record} writes for `entry`, for a caller that
  * inserts audit rows with its own SQL (several in one statement).

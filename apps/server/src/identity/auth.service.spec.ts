@@ -290,6 +290,51 @@ describe('AuthService', () => {
         ['cert', 2200],
       ]);
     });
+    it('counts SCA attempts, successful or not, against the source’s login rate: 2503 beyond it, unaudited, no reset', async () => {
+      await user('sca.rate');
+      const entity = await t.users.findByUserId('sca.rate');
+      const cert = Buffer.from('30820003', 'hex');
+      scaUsers.set(cert.toString('hex'), {
+        userKey: entity!.id,
+        certificateSerial: 'ef'.repeat(16),
+        user: entity!,
+      });
+      const peer: SessionPeer = {
+        address: '198.51.100.201',
+        family: 'ipv4',
+        port: 1,
+        certificate: cert,
+      };
+      const source = { ...ctx, sourceAddress: '198.51.100.201' };
+      t.config.rateLoginPerMin = 3;
+      try {
+        // a failure and a success count alike
+        expect(
+          await resultOf(t.auth.loginWithCertificate({ ...peer, certificate: undefined }, source)),
+        ).toBe(2200);
+        expect(await resultOf(t.auth.loginWithCertificate(peer, source))).toBe('ok');
+        expect(
+          await resultOf(login({ user: 'sca.rate', password: 'not the password' }, source)),
+        ).toBe(2200);
+        // the 4th attempt of the minute: refused although the certificate is good
+        const refused = await t.auth.loginWithCertificate(peer, source).catch((e: unknown) => e);
+        expect(refused).toMatchObject({ code: DomainErrorCode.RateLimited });
+        expect((refused as DomainError).options.retryAfter).toBeGreaterThan(0);
+        // ... and wrote nothing: no audit row, the failure count not reset
+        const rows = await t.audit.list({ action: 'login', target: 'sca.rate' });
+        expect(rows.map((r) => [r.authMethod, r.resultCode])).toEqual([
+          ['sca', 1000],
+          ['upa', 2200],
+        ]);
+        const failures = await t.dataSource.query<{ n: string }[]>(
+          `SELECT count(*) AS n FROM irp_login_throttle WHERE subject = 'sca.rate'`,
+        );
+        expect(Number(failures[0]?.n)).toBe(1);
+      } finally {
+        t.config.rateLoginPerMin = 100_000;
+      }
+    });
+
     it('a successful SCA login resets the id’s failure count and audits the user (spec §6.3, §13)', async () => {
       await user('sca.reset');
       const entity = await t.users.findByUserId('sca.reset');

@@ -9,6 +9,7 @@ import {
   auditColumnValues,
   AuditService,
   type AuditedAction,
+  insertAuditRowSql,
 } from '../audit/audit.service.js';
 import { DomainError, DomainErrorCode } from '../common/domain.error.js';
 import { IRP_CONFIG } from '../config/config.module.js';
@@ -27,10 +28,16 @@ import {
 import { hashEnrollmentCode } from './enrollment-code.js';
 import { EnrollmentCodeEntity } from './entities/enrollment-code.entity.js';
 import { UserEntity } from './entities/user.entity.js';
-import { LoginThrottle, RESET_THROTTLE_SQL } from './login-throttle.service.js';
+import { LoginThrottle, resetThrottleSql } from './login-throttle.service.js';
 import { PasswordHasher } from './password-hasher.service.js';
-import { SCA_AUTHENTICATOR, type ScaAuthenticator } from './sca-authenticator.js';
-import { SourceRateLimiter } from './source-rate-limiter.service.js';
+import { SCA_AUTHENTICATOR, type ScaAuthenticator, type ScaIdentity } from './sca-authenticator.js';
+import {
+  checkRateWindow,
+  countAttemptParams,
+  countAttemptSql,
+  type RateWindow,
+  SourceRateLimiter,
+} from './source-rate-limiter.service.js';
 import { credentialStamp, type UserState, UserStateCache } from './user-state.cache.js';
 import {
   checkPasswordPolicy,
@@ -262,7 +269,6 @@ export class AuthService {
    * checks the certificate; the user must be active. Without an authenticator → 2200.
    */
   async loginWithCertificate(peer: SessionPeer, ctx: LoginContext): Promise<Authenticated> {
-    await this.countLoginAttempt(ctx);
     const actor: Actor = {
       kind: 'user',
       id: peer.certificate
@@ -272,28 +278,52 @@ export class AuthService {
       sourceAddress: ctx.sourceAddress,
       txn: ctx.txn,
     };
-    return this.audit.action({ actor, action: 'login' }, async (action) => {
-      const identity = peer.certificate && this.sca ? await this.sca.authenticate(peer) : undefined;
-      const user = identity
-        ? (identity.user ?? (await this.users.findByKey(identity.userKey)))
-        : null;
-      if (!identity || !user || user.status !== 'active') {
-        throw this.failureError(this.closesConnection(ctx));
-      }
-      action.note.actorId = user.userId;
-      action.note.target = user.userId;
-      // spec §6.3: a successful login resets the id's failure count; the reset and the
-      // audit row are one statement (atomic on its own: no transaction round trips)
-      const row = auditColumnValues(action.row(ResultCode.Success));
-      await this.dataSource.query(
-        `WITH reset AS (${RESET_THROTTLE_SQL})
-         INSERT INTO irp_audit_log (${AUDIT_COLUMNS.join(', ')})
-         VALUES (${AUDIT_COLUMNS.map((_, i) => `$${i + 2}`).join(', ')})`,
-        [user.userId, ...AUDIT_COLUMNS.map((c) => row[c])],
-      );
-      action.recorded();
-      return this.authenticated(user, 'sca', identity.certificateSerial);
+    // The certificate's record is read first (a read, with the user's row); then one
+    // statement counts the attempt against the source's rate limit and, within the
+    // limit, resets the id's failure count (spec §6.3) and writes the audit row —
+    // atomic on its own. A failure is counted, then audited, as before.
+    let identity: ScaIdentity | undefined;
+    let user: UserEntity | null;
+    try {
+      identity = peer.certificate && this.sca ? await this.sca.authenticate(peer) : undefined;
+      user = identity ? (identity.user ?? (await this.users.findByKey(identity.userKey))) : null;
+    } catch (error) {
+      await this.countLoginAttempt(ctx);
+      return this.audit.action({ actor, action: 'login' }, () => {
+        throw error;
+      });
+    }
+    if (!identity || !user || user.status !== 'active') {
+      await this.countLoginAttempt(ctx);
+      const failure = this.failureError(this.closesConnection(ctx));
+      return this.audit.action({ actor, action: 'login' }, () => {
+        throw failure;
+      });
+    }
+    const now = this.clock.now();
+    const limit = this.config.rateLoginPerMin;
+    const row = auditColumnValues({
+      actor: { ...actor, id: user.userId },
+      action: 'login',
+      target: user.userId,
+      resultCode: ResultCode.Success,
     });
+    const windows: RateWindow[] = await this.dataSource.query(
+      `WITH counted AS (${countAttemptSql(1)}),
+         admitted AS (SELECT 1 FROM counted WHERE hits <= $5),
+         reset AS (${resetThrottleSql(6)} AND EXISTS (SELECT 1 FROM admitted)),
+         audited AS (${insertAuditRowSql(7)} WHERE EXISTS (SELECT 1 FROM admitted))
+       SELECT window_start, hits FROM counted`,
+      [
+        ...countAttemptParams('login', ctx.sourceAddress, now),
+        limit,
+        user.userId,
+        ...AUDIT_COLUMNS.map((c) => row[c]),
+      ],
+    );
+    // beyond the limit nothing but the count was written: 2503, unaudited (as for UPA)
+    checkRateWindow(windows[0], limit, now);
+    return this.authenticated(user, 'sca', identity.certificateSerial);
   }
 
   /**
