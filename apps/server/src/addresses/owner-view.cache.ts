@@ -8,7 +8,7 @@ import {
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { EVENT_BUS, type EventBus, type Unsubscribe } from '../events/event-bus.js';
-import { USER_CHANGED_TOPIC, UserStateCache } from '../identity/user-state.cache.js';
+import { UserStateCache } from '../identity/user-state.cache.js';
 import { ADDRESS_TOPIC, decodeAddressEvent } from './address-events.js';
 import {
   AddressRepository,
@@ -52,9 +52,6 @@ function ttl(): number {
   return TTL_MS * (0.75 + Math.random() * 0.5);
 }
 
-/** A user key as PostgreSQL writes a uuid (the `user_changed` payload). */
-const USER_KEY_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 interface Entry<T> {
   value: T;
   expires: number;
@@ -79,10 +76,11 @@ interface Load<T> {
  * - the owner's certificate fingerprints (PKI data): only a `presence` event marked
  *   `certificates` (published by {@link AddressRegistryService.certificatesChanged}
  *   inside the PKI transaction) — a binding change keeps them;
- * - a directory user's status (identity data): the `user_changed` event of the user.
+ * - a directory user's status (identity data): the {@link UserStateCache}'s
+ *   invalidations of the user (its `user_changed` event, or this instance's change).
  *
  * A load that overlaps an invalidation is returned to its callers but not kept. Nothing
- * is cached until this instance LISTENs on both topics, nor while the event bus is
+ * is cached until this instance LISTENs on the address topic, nor while the event bus is
  * unhealthy (LISTEN connection lost: every read goes to the database); everything is
  * dropped when it recovers (events may have been missed).
  */
@@ -100,7 +98,7 @@ export class OwnerViewCache implements OnModuleInit, OnModuleDestroy {
   private userEpoch = 0;
   private readonly userIds = new Map<string, string>();
   private readonly cleanups: Unsubscribe[] = [];
-  /** True once the LISTENs on both topics are in place (events from then on arrive). */
+  /** True once the LISTEN on the address topic is in place (events from then on arrive). */
   private listening = false;
 
   constructor(
@@ -112,8 +110,9 @@ export class OwnerViewCache implements OnModuleInit, OnModuleDestroy {
   ) {
     // here, not in onModuleInit: before the presence hub's resync on the same reset
     this.cleanups.push(bus.onReset(() => this.clear()));
-    // a change of a user row made on this instance is seen by the next lookup here at
-    // once (the NOTIFY below arrives a few milliseconds after the commit)
+    // user rows: the user-state cache hears `user_changed` (another instance's change,
+    // as its event arrives) and this instance's own changes (at once, after the commit);
+    // this cache follows it
     userState.onInvalidate((userKey) => {
       if (userKey === undefined) this.clear();
       else this.invalidateUser(userKey);
@@ -123,9 +122,6 @@ export class OwnerViewCache implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     this.cleanups.push(
       await this.bus.subscribe(ADDRESS_TOPIC, (payload) => this.onAddressEvent(payload)),
-    );
-    this.cleanups.push(
-      await this.bus.subscribe(USER_CHANGED_TOPIC, (payload) => this.onUserChanged(payload)),
     );
     this.listening = true;
   }
@@ -254,15 +250,6 @@ export class OwnerViewCache implements OnModuleInit, OnModuleDestroy {
     }
     if (event.k === 'presence' && event.certificates) this.invalidateCertificates(event.o);
     else this.invalidate(event.o);
-  }
-
-  private onUserChanged(payload: string): void {
-    if (USER_KEY_PATTERN.test(payload)) {
-      this.invalidateUser(payload);
-    } else {
-      this.log.warn(`unexpected ${USER_CHANGED_TOPIC} payload; clearing the cache`);
-      this.clear();
-    }
   }
 
   /** The fingerprints; `expiring` learns when the entry they came from expires. */
