@@ -308,19 +308,30 @@ export class AuthService {
       target: user.userId,
       resultCode: ResultCode.Success,
     });
-    const windows: RateWindow[] = await this.dataSource.query(
-      `WITH counted AS (${countAttemptSql(1)}),
+    let windows: RateWindow[];
+    try {
+      windows = await this.dataSource.query(
+        `WITH counted AS (${countAttemptSql(1)}),
          admitted AS (SELECT 1 FROM counted WHERE hits <= $5),
          reset AS (${resetThrottleSql(6)} AND EXISTS (SELECT 1 FROM admitted)),
          audited AS (${insertAuditRowSql(7)} WHERE EXISTS (SELECT 1 FROM admitted))
        SELECT window_start, hits FROM counted`,
-      [
-        ...countAttemptParams('login', ctx.sourceAddress, now),
-        limit,
-        user.userId,
-        ...AUDIT_COLUMNS.map((c) => row[c]),
-      ],
-    );
+        [
+          ...countAttemptParams('login', ctx.sourceAddress, now),
+          limit,
+          user.userId,
+          ...AUDIT_COLUMNS.map((c) => row[c]),
+        ],
+      );
+    } catch (error) {
+      // the statement failed (server error): the attempt is audited as such, best effort
+      return this.audit.action(
+        { actor: { ...actor, id: user.userId }, action: 'login', target: user.userId },
+        () => {
+          throw error;
+        },
+      );
+    }
     // beyond the limit nothing but the count was written: 2503, unaudited (as for UPA)
     checkRateWindow(windows[0], limit, now);
     return this.authenticated(user, 'sca', identity.certificateSerial);
