@@ -404,31 +404,17 @@ async function registryFigures({
           );
           irpRuns.push(await sessions.run(SECONDS, 'register'));
         }
-        const v = summary(irpRuns.map((r) => r.opsPerSec));
-        const a = summary(full.map((r) => r.opsPerSec));
-        const b = summary(bare.map((r) => r.opsPerSec));
-        const last = irpRuns[irpRuns.length - 1];
-        const goal = concurrency === 256 ? 0.8 : undefined;
-        record({
+        const v = recordRuns({
           figure: figurePrefix ?? '4',
           name: `registerAddress @${concurrency} (${label})`,
-          unit: 'ops/s',
-          value: v.median,
-          min: v.min,
-          max: v.max,
+          runs: irpRuns,
           baselineName: '(a) same SQL via pg',
-          baseline: a.median,
-          ratio: v.median / a.median,
-          goal,
-          met: goal ? v.median / a.median >= goal : undefined,
-          p50: last.p50,
-          p99: last.p99,
-          errors: last.errors,
-          firstError: last.firstError,
+          baselineRuns: full,
+          goal: concurrency === 256 ? 0.8 : undefined,
           p99Goal: concurrency === 256 ? 25 : undefined,
-          cpu: last.cpu,
-          baselineCpu: full[full.length - 1].cpu,
         });
+        const b = summary(bare.map((r) => r.opsPerSec));
+        const last = irpRuns[irpRuns.length - 1];
         record({
           figure: figurePrefix ?? '4',
           name: `registerAddress @${concurrency} vs bare upsert`,
@@ -460,30 +446,16 @@ async function registryFigures({
           );
           irpRuns.push(await sessions.run(SECONDS, 'lookup'));
         }
-        const v = summary(irpRuns.map((r) => r.opsPerSec));
-        const a = summary(base.map((r) => r.opsPerSec));
-        const last = irpRuns[irpRuns.length - 1];
-        const goal = concurrency === 256 ? 1.0 : undefined;
-        record({
+        const v = recordRuns({
           figure: figurePrefix ?? '5',
           name: `lookupAddress @${concurrency} (${label})`,
-          unit: 'ops/s',
-          value: v.median,
-          min: v.min,
-          max: v.max,
+          runs: irpRuns,
           baselineName: 'same select via pg',
-          baseline: a.median,
-          ratio: v.median / a.median,
-          goal,
-          met: goal ? v.median / a.median >= goal : undefined,
-          p50: last.p50,
-          p99: last.p99,
-          errors: last.errors,
-          firstError: last.firstError,
+          baselineRuns: base,
+          goal: concurrency === 256 ? 1.0 : undefined,
           p99Goal: concurrency === 256 ? 10 : undefined,
-          cpu: last.cpu,
-          baselineCpu: base[base.length - 1].cpu,
         });
+        const a = summary(base.map((r) => r.opsPerSec));
         if (concurrency === 256 && !figurePrefix)
           await pacedLatency(sessions, 'lookup', 'lookupAddress', v.median, 10);
         if (concurrency === 256 && bareTarget)
@@ -493,6 +465,38 @@ async function registryFigures({
       sessions.stop();
     }
   }
+}
+
+/**
+ * Records the median of a measurement's runs (min–max, the last run's latencies and
+ * CPU) against the median of its baseline's runs; returns the measurement's summary.
+ */
+function recordRuns({ figure, name, runs, baselineName, baselineRuns, goal, p99Goal }) {
+  const v = summary(runs.map((r) => r.opsPerSec));
+  const b = summary(baselineRuns.map((r) => r.opsPerSec));
+  const last = runs[runs.length - 1];
+  const ratio = v.median / b.median;
+  record({
+    figure,
+    name,
+    unit: 'ops/s',
+    value: v.median,
+    min: v.min,
+    max: v.max,
+    baselineName,
+    baseline: b.median,
+    ratio,
+    goal,
+    met: goal ? ratio >= goal : undefined,
+    p50: last.p50,
+    p99: last.p99,
+    errors: last.errors,
+    firstError: last.firstError,
+    p99Goal,
+    cpu: last.cpu,
+    baselineCpu: baselineRuns[baselineRuns.length - 1].cpu,
+  });
+  return v;
 }
 
 /**

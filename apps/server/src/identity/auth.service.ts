@@ -283,21 +283,19 @@ export class AuthService {
     // limit, resets the id's failure count (spec §6.3) and writes the audit row —
     // atomic on its own. A failure is counted, then audited, as before.
     let identity: ScaIdentity | undefined;
-    let user: UserEntity | null;
+    let user: UserEntity | null = null;
+    let failure: Error | undefined;
     try {
       identity = peer.certificate && this.sca ? await this.sca.authenticate(peer) : undefined;
       user = identity ? (identity.user ?? (await this.users.findByKey(identity.userKey))) : null;
     } catch (error) {
+      failure = error instanceof Error ? error : new Error(String(error));
+    }
+    if (failure !== undefined || !identity || !user || user.status !== 'active') {
       await this.countLoginAttempt(ctx);
+      const error = failure ?? this.failureError(this.closesConnection(ctx));
       return this.audit.action({ actor, action: 'login' }, () => {
         throw error;
-      });
-    }
-    if (!identity || !user || user.status !== 'active') {
-      await this.countLoginAttempt(ctx);
-      const failure = this.failureError(this.closesConnection(ctx));
-      return this.audit.action({ actor, action: 'login' }, () => {
-        throw failure;
       });
     }
     const now = this.clock.now();
