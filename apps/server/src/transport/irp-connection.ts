@@ -20,6 +20,7 @@ import {
   errorResponse,
 } from '@irp/protocol';
 import { type IrpReply } from '../common/irp-reply.js';
+import { type CommandTrace, commandTrace } from './command-trace.js';
 import {
   EncodedNotify,
   type IrpSession,
@@ -98,6 +99,12 @@ export class IrpConnection implements IrpSession {
 
   private readonly decoder: FrameDecoder;
   private readonly frames: Buffer[] = [];
+  /**
+   * While the command trace has subscribers: the arrival times (performance.now()) of
+   * the last `arrivals.length` frames of `frames`, in the same order. Emptied whenever
+   * frames are queued without tracing, so it never describes the wrong frames.
+   */
+  private readonly arrivals: number[] = [];
   private processing = false;
   private inFlight: Promise<void> = Promise.resolve();
   private authTimer: NodeJS.Timeout | undefined;
@@ -211,17 +218,25 @@ export class IrpConnection implements IrpSession {
   /** Shutdown: notify with `retryAfter`, finish the command in flight, close. */
   async shutdown(retryAfter: number): Promise<void> {
     if (this.state === 'closed') return;
-    this.frames.length = 0;
+    this.dropQueuedFrames();
     this.socket.pause();
     await this.inFlight;
     this.closeNow('shutdown', retryAfter);
   }
 
   private touch(): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
     // spec §6.1: time without any frame from the client
+    if (this.idleTimer) {
+      this.idleTimer.refresh();
+      return;
+    }
     this.idleTimer = setTimeout(() => this.destroy(), this.host.idleTimeoutMs);
     this.idleTimer.unref();
+  }
+
+  private dropQueuedFrames(): void {
+    this.frames.length = 0;
+    this.arrivals.length = 0;
   }
 
   private onData(chunk: Buffer): void {
@@ -236,7 +251,7 @@ export class IrpConnection implements IrpSession {
           ? error.toResult()
           : resultOf(ResultCode.CommandFailedClosing);
       this.framingFailed = true;
-      this.frames.length = 0;
+      this.dropQueuedFrames();
       this.socket.pause();
       void this.inFlight.then(() => {
         this.writeResponse({ id: '', cmd: '', txn: this.host.nextTxn(), result, data: {} });
@@ -246,6 +261,12 @@ export class IrpConnection implements IrpSession {
     }
     if (frames.length === 0) return;
     this.touch();
+    if (commandTrace.hasSubscribers) {
+      const now = performance.now();
+      for (let i = 0; i < frames.length; i++) this.arrivals.push(now);
+    } else if (this.arrivals.length > 0) {
+      this.arrivals.length = 0;
+    }
     this.frames.push(...frames);
     this.pump();
   }
@@ -259,10 +280,13 @@ export class IrpConnection implements IrpSession {
 
   private pump(): void {
     if (this.processing || this.draining || this.state === 'connected') return;
+    // the head frame's arrival is known only when every queued frame has one
+    const receivedAt =
+      this.arrivals.length === this.frames.length ? this.arrivals.shift() : undefined;
     const frame = this.frames.shift();
     if (!frame || this.state === 'closed') return;
     this.processing = true;
-    this.inFlight = this.handleFrame(frame)
+    this.inFlight = this.handleFrame(frame, receivedAt)
       .catch((error: unknown) => {
         // never leave a connection stuck on a bug: log it and drop the connection
         this.host.reportEncodingFailure(undefined, error);
@@ -274,7 +298,10 @@ export class IrpConnection implements IrpSession {
       });
   }
 
-  private async handleFrame(frame: Buffer): Promise<void> {
+  /** `receivedAt`: when the frame arrived, if the command trace was on by then. */
+  private async handleFrame(frame: Buffer, receivedAt: number | undefined): Promise<void> {
+    // undefined: nobody subscribes to the command trace, so nothing is measured
+    const startedAt = commandTrace.hasSubscribers ? performance.now() : undefined;
     const txn = this.host.nextTxn();
     this.txn = txn;
     let command: IrpCommand;
@@ -282,19 +309,29 @@ export class IrpConnection implements IrpSession {
       command = decodeCommand(frame, this.host.limits);
     } catch (error) {
       if (!(error instanceof IrpProtocolError)) throw error;
+      const doneAt = startedAt === undefined ? 0 : performance.now();
       // spec §3: syntax and limit errors leave the connection usable
-      this.writeResponse(errorResponse(error, txn));
+      const response = errorResponse(error, txn);
+      this.writeResponse(response);
+      if (startedAt !== undefined) {
+        this.traceCommand(response, receivedAt ?? startedAt, startedAt, doneAt);
+      }
       if (closesConnection(error.code)) this.closeNow(undefined);
       return;
     }
     const result = await this.execute(command);
-    this.writeResponse({
+    const doneAt = startedAt === undefined ? 0 : performance.now();
+    const response = {
       id: command.id,
       cmd: command.cmd,
       txn,
       result: result.result,
       data: result.data ?? {},
-    } as IrpResponse);
+    } as IrpResponse;
+    this.writeResponse(response);
+    if (startedAt !== undefined) {
+      this.traceCommand(response, receivedAt ?? startedAt, startedAt, doneAt);
+    }
     const pending = this.pendingClose;
     this.pendingClose = undefined;
     if (closesConnection(result.result.code)) this.closeNow(undefined);
@@ -322,6 +359,26 @@ export class IrpConnection implements IrpSession {
     } finally {
       this.handling = false;
     }
+  }
+
+  /** Publishes the timings of a command whose response has just been written. */
+  private traceCommand(
+    response: IrpResponse,
+    receivedAt: number,
+    startedAt: number,
+    doneAt: number,
+  ): void {
+    const trace: CommandTrace = {
+      cmd: response.cmd,
+      id: response.id,
+      port: this.peer.port,
+      receivedAt,
+      startedAt,
+      doneAt,
+      writtenAt: performance.now(),
+      code: response.result.code,
+    };
+    commandTrace.publish(trace);
   }
 
   private writeResponse(response: IrpResponse): void {
@@ -355,7 +412,7 @@ export class IrpConnection implements IrpSession {
     this.state = 'closed';
     if (this.authTimer) clearTimeout(this.authTimer);
     if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.frames.length = 0;
+    this.dropQueuedFrames();
     this.host.onClosed(this);
   }
 }
