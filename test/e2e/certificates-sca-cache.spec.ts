@@ -103,9 +103,14 @@ describe('SCA login with a cached certificate verdict', () => {
     const cert = Buffer.from(issued.certificate?.pem ?? '');
     const key = await dir.read('liam.key');
     const dataSource = server.app.get(DataSource);
-    const query = vi.spyOn(dataSource, 'query');
+    // the record is read as a prepared statement, on TypeORM's pool
+    const pool = (dataSource.driver as unknown as { master: { query: (c: unknown) => unknown } })
+      .master;
+    const query = vi.spyOn(pool, 'query');
     const recordReads = () =>
-      query.mock.calls.filter(([sql]) => /FROM irp_certificate c JOIN irp_user/.test(sql)).length;
+      query.mock.calls.filter(([config]) =>
+        /FROM irp_certificate c JOIN irp_user/.test((config as { text?: string }).text ?? ''),
+      ).length;
     const greeting = async () => {
       const c = await server.connect({ cert, key });
       const status = c.greeting.clientCertificate;
@@ -115,6 +120,7 @@ describe('SCA login with a cached certificate verdict', () => {
     try {
       expect(await greeting()).toEqual({ status: 'valid', user: 'liam@example.com' });
       const reads = recordReads();
+      expect(reads).toBeGreaterThan(0); // the first greeting read it
       expect(await greeting()).toEqual({ status: 'valid', user: 'liam@example.com' });
       expect(recordReads()).toBe(reads); // from the cache
       // the user disabled on this instance: the next greeting knows (user-state cache)

@@ -6,7 +6,8 @@ import { EVENT_BUS, type EventBus, type Unsubscribe } from '../events/event-bus.
 import { ADDRESS_TOPIC, decodeAddressEvent } from './address-events.js';
 import { type ObservedSource } from './address-registry.service.js';
 import { AddressRepository } from './address.repository.js';
-import { CommitOutcomeUnknown, MAX_BATCH } from './registration-batcher.js';
+import { CommitOutcomeUnknown } from '../database/group-commit-queue.js';
+import { MAX_BATCH } from './registration-batcher.js';
 import {
   type AddressesTestContext,
   type TestUser,

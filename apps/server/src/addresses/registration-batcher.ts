@@ -8,6 +8,11 @@ import { domainErrorToResultCode } from '../common/domain-error.mapping.js';
 import { EVENT_BUS, type EventBus, channelOf } from '../events/event-bus.js';
 import { EmbeddedDatabase } from '../database/database.module.js';
 import { NotifyEventBus } from '../events/notify-event-bus.js';
+import {
+  CommitOutcomeUnknown,
+  GroupCommitQueue,
+  type Queued,
+} from '../database/group-commit-queue.js';
 import { ADDRESS_TOPIC, encodeAddressEvent } from './address-events.js';
 import { AddressRepository, type BindingWrite, type StoredBinding } from './address.repository.js';
 
@@ -31,18 +36,7 @@ export type RegistrationOutcome =
   /** Its batch failed; committed by {@link QueuedRegistration.alone}, which wrote the audit row. */
   | { via: 'alone'; binding: StoredBinding };
 
-interface Pending {
-  item: QueuedRegistration;
-  resolve: (outcome: RegistrationOutcome) => void;
-  reject: (error: unknown) => void;
-}
-
-/** The COMMIT of a batch failed: whether it was applied is unknown. */
-export class CommitOutcomeUnknown extends Error {
-  constructor(cause: unknown) {
-    super('the outcome of a batch COMMIT is unknown', { cause });
-  }
-}
+type Pending = Queued<QueuedRegistration, RegistrationOutcome>;
 
 /** Registrations per batch at most (one statement: every item is a row of its arrays). */
 export const MAX_BATCH = 256;
@@ -54,9 +48,8 @@ export const MAX_IN_FLIGHT = 2;
  * here and run as batches: one transaction per batch, with a constant number of round
  * trips whatever its size — lock the batch's users (one statement, global order), then
  * one statement that upserts every binding, writes every audit row and notifies every
- * presence change — then COMMIT. There is no timer: a batch starts as soon as fewer
- * than {@link MAX_IN_FLIGHT} run, with everything queued by then (a lone request goes
- * at once, alone); under load, requests queue while batches run.
+ * presence change — then COMMIT. Batches start as {@link GroupCommitQueue} says: at
+ * once, up to {@link MAX_IN_FLIGHT} at a time, each with what queued meanwhile.
  *
  * A batch holds at most one registration per user, and a user is in at most one batch
  * in flight: a later registration of the same user waits for the next batch, so each
@@ -71,16 +64,15 @@ export const MAX_IN_FLIGHT = 2;
  * database is one session, so there a batch takes it per transaction like any other.
  */
 @Injectable()
-export class RegistrationBatcher implements BeforeApplicationShutdown {
+export class RegistrationBatcher
+  extends GroupCommitQueue<QueuedRegistration, RegistrationOutcome>
+  implements BeforeApplicationShutdown
+{
   private readonly log = new Logger('RegistrationBatcher');
-  private readonly queue: Pending[] = [];
   /** Users of the batches in flight. */
   private readonly busy = new Set<string>();
   /** Reserved connections not in use (PostgreSQL only). */
   private readonly idleLanes: QueryRunner[] = [];
-  private readonly running = new Set<Promise<void>>();
-  private inFlight = 0;
-  private scheduled = false;
   private closing = false;
 
   constructor(
@@ -88,52 +80,22 @@ export class RegistrationBatcher implements BeforeApplicationShutdown {
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     private readonly repository: AddressRepository,
     private readonly embedded: EmbeddedDatabase,
-  ) {}
+  ) {
+    super(MAX_IN_FLIGHT);
+  }
 
   /** Lets the batches in flight finish and gives the reserved connections back (before the database closes). */
   async beforeApplicationShutdown(): Promise<void> {
     this.closing = true;
-    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+    await this.settled();
     for (const lane of this.idleLanes.splice(0)) await lane.release().catch(() => undefined);
-  }
-
-  /** Queues a registration; settles after the commit of the transaction that holds it. */
-  submit(item: QueuedRegistration): Promise<RegistrationOutcome> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
-      // registrations submitted in the same tick share the batch: start after them
-      if (!this.scheduled) {
-        this.scheduled = true;
-        queueMicrotask(() => {
-          this.scheduled = false;
-          this.pump();
-        });
-      }
-    });
-  }
-
-  /** Starts batches while there is room and something that may go. */
-  private pump(): void {
-    while (this.inFlight < MAX_IN_FLIGHT) {
-      const batch = this.take();
-      if (batch.length === 0) return;
-      this.inFlight++;
-      for (const p of batch) this.busy.add(p.item.write.userKey);
-      const running: Promise<void> = this.run(batch).finally(() => {
-        this.running.delete(running);
-        for (const p of batch) this.busy.delete(p.item.write.userKey);
-        this.inFlight--;
-        this.pump();
-      });
-      this.running.add(running);
-    }
   }
 
   /**
    * Takes the next batch off the queue: in arrival order, at most one registration per
    * user, none of a user in flight; what stays keeps its order.
    */
-  private take(): Pending[] {
+  protected take(): Pending[] {
     const batch: Pending[] = [];
     const users = new Set<string>();
     let kept = 0;
@@ -148,10 +110,15 @@ export class RegistrationBatcher implements BeforeApplicationShutdown {
       }
     }
     this.queue.length = kept;
+    for (const p of batch) this.busy.add(p.item.write.userKey);
     return batch;
   }
 
-  private async run(batch: Pending[]): Promise<void> {
+  protected override finished(batch: Pending[]): void {
+    for (const p of batch) this.busy.delete(p.item.write.userKey);
+  }
+
+  protected async run(batch: Pending[]): Promise<void> {
     let stored: (StoredBinding | undefined)[];
     try {
       stored = await this.commitBatch(batch.map((p) => p.item));

@@ -93,15 +93,12 @@ const AUDIT_COLUMN_TYPES: Record<(typeof AUDIT_COLUMNS)[number], string> = {
 };
 
 /**
- * `INSERT INTO irp_audit_log (…) SELECT …` of one row whose values are the parameters
- * `$first`… in {@link AUDIT_COLUMNS} order (typed: in an INSERT … SELECT PostgreSQL
- * does not infer them from the columns), for a caller's own statement; append a
- * `WHERE` to make it conditional.
+ * The select list of an audit row whose values are text columns `<prefix><column>` (an
+ * `unnest` of text arrays, one per column of {@link AUDIT_COLUMNS}), each cast to its
+ * column's type — for an `INSERT INTO irp_audit_log (…AUDIT_COLUMNS) SELECT …` of many rows.
  */
-export function insertAuditRowSql(first: number): string {
-  return `INSERT INTO irp_audit_log (${AUDIT_COLUMNS.join(', ')}) SELECT ${AUDIT_COLUMNS.map(
-    (c, i) => `$${first + i}::${AUDIT_COLUMN_TYPES[c]}`,
-  ).join(', ')}`;
+export function auditColumnsFromText(prefix: string): string {
+  return AUDIT_COLUMNS.map((c) => `${prefix}${c}::${AUDIT_COLUMN_TYPES[c]}`).join(', ');
 }
 
 /**

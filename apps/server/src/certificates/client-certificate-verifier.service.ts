@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { type ClientCertificateStatus } from '@irp/protocol';
 import { type ParsedCertificate, PkiError, checkClientCertificate } from '@irp/pki';
 import { DataSource } from 'typeorm';
+import { type PreparedStatement, preparedQuery } from '../database/prepared-query.js';
 import { IRP_CONFIG } from '../config/config.module.js';
 import { type IrpConfig } from '../config/config.schema.js';
 import { EVENT_BUS, type EventBus } from '../events/event-bus.js';
@@ -47,6 +48,21 @@ interface CachedRecord {
 /** Recorded certificates the greeting keeps, and for how long at most. */
 export const RECORD_CACHE_SIZE = 10_000;
 export const RECORD_CACHE_TTL_MS = 60_000;
+
+/**
+ * A recorded certificate by issuer + serial, with revocation and its user's whole row:
+ * one read on the unique index (issuer_hash, serial) WHERE profile <> 'uploaded' (the
+ * predicate is spelled out so that the planner matches the partial index); the
+ * fingerprint must match too. A prepared statement: every SCA login runs it.
+ */
+const RECORD_BY_CERTIFICATE: PreparedStatement = {
+  name: 'irp_record_by_certificate',
+  text: `SELECT c.user_key, c.revoked_at, ${userColumnsSql('u')}
+         FROM irp_certificate c JOIN irp_user u ON u.id = c.user_key
+         WHERE c.issuer_hash = $1 AND c.serial = $2 AND c.sha256 = $3
+           AND c.profile <> 'uploaded' AND c.profile IN ('user', 'device')
+         LIMIT 1`,
+};
 
 /**
  * Judges the handshake's client certificate, for the greeting's `clientCertificate`
@@ -227,18 +243,13 @@ export class ClientCertificateVerifier
     let record: RecordRow | undefined;
     if (crypto.fromDomainCa) {
       const generation = this.recordsGeneration;
-      // one read on the unique index (issuer_hash, serial) WHERE profile <> 'uploaded' (the
-      // predicate is spelled out so that the planner matches the partial index): the
-      // fingerprint must match too; revocation and the user's status as they are now (with
-      // the user's whole row: an SCA login answers with it, §6.4)
-      const rows = await this.dataSource.query<RecordRow[]>(
-        `SELECT c.user_key, c.revoked_at, ${userColumnsSql('u')}
-         FROM irp_certificate c JOIN irp_user u ON u.id = c.user_key
-         WHERE c.issuer_hash = $1 AND c.serial = $2 AND c.sha256 = $3
-           AND c.profile <> 'uploaded' AND c.profile IN ('user', 'device')
-         LIMIT 1`,
-        [ca.issuerHash, crypto.serialHex, crypto.sha256],
-      );
+      // revocation and the user's status as they are now (with the user's whole row: an
+      // SCA login answers with it, §6.4)
+      const rows = await preparedQuery<RecordRow>(this.dataSource, RECORD_BY_CERTIFICATE, [
+        ca.issuerHash,
+        crypto.serialHex,
+        crypto.sha256,
+      ]);
       record = rows[0];
       if (record) this.keepRecord(crypto.sha256, record, generation);
     }

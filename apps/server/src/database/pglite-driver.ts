@@ -160,7 +160,11 @@ export class PglitePool extends EventEmitter {
     });
   }
 
-  async query(text: string, values?: unknown[]): Promise<QueryResultLike> {
+  /** As `pg.Pool.query`; a config's `name` (a prepared statement's) is ignored. */
+  async query(
+    text: string | { text: string; values?: unknown[]; name?: string },
+    values?: unknown[],
+  ): Promise<QueryResultLike> {
     const client = await this.connect();
     try {
       return await client.query(text, values);

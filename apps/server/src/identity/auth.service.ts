@@ -4,13 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { IrpProtocolError, RESULT_MESSAGES, ResultCode } from '@irp/protocol';
 import { DataSource } from 'typeorm';
 import { type Actor } from '../audit/actor.js';
-import {
-  AUDIT_COLUMNS,
-  auditColumnValues,
-  AuditService,
-  type AuditedAction,
-  insertAuditRowSql,
-} from '../audit/audit.service.js';
+import { auditColumnValues, AuditService, type AuditedAction } from '../audit/audit.service.js';
 import { DomainError, DomainErrorCode } from '../common/domain.error.js';
 import { IRP_CONFIG } from '../config/config.module.js';
 import { type IrpConfig } from '../config/config.schema.js';
@@ -28,13 +22,12 @@ import {
 import { hashEnrollmentCode } from './enrollment-code.js';
 import { EnrollmentCodeEntity } from './entities/enrollment-code.entity.js';
 import { UserEntity } from './entities/user.entity.js';
-import { LoginThrottle, resetThrottleSql } from './login-throttle.service.js';
+import { LoginBatcher } from './login-batcher.js';
+import { LoginThrottle } from './login-throttle.service.js';
 import { PasswordHasher } from './password-hasher.service.js';
 import { SCA_AUTHENTICATOR, type ScaAuthenticator, type ScaIdentity } from './sca-authenticator.js';
 import {
   checkRateWindow,
-  countAttemptParams,
-  countAttemptSql,
   type RateWindow,
   SourceRateLimiter,
 } from './source-rate-limiter.service.js';
@@ -122,6 +115,7 @@ export class AuthService {
     private readonly sessions: SessionRegistry,
     private readonly users: UsersService,
     private readonly userState: UserStateCache,
+    private readonly logins: LoginBatcher,
     @Optional() @Inject(SCA_AUTHENTICATOR) private readonly sca?: ScaAuthenticator,
   ) {}
 
@@ -279,9 +273,10 @@ export class AuthService {
       txn: ctx.txn,
     };
     // The certificate's record is read first (a read, with the user's row); then one
-    // statement counts the attempt against the source's rate limit and, within the
-    // limit, resets the id's failure count (spec §6.3) and writes the audit row —
-    // atomic on its own. A failure is counted, then audited, as before.
+    // write counts the attempt against the source's rate limit and, within the limit,
+    // resets the id's failure count (spec §6.3) and writes the audit row — atomic, in
+    // one statement with other sessions' logins (LoginBatcher). A failure is counted,
+    // then audited, as before.
     let identity: ScaIdentity | undefined;
     let user: UserEntity | null = null;
     let failure: Error | undefined;
@@ -306,21 +301,16 @@ export class AuthService {
       target: user.userId,
       resultCode: ResultCode.Success,
     });
-    let windows: RateWindow[];
+    let window: RateWindow;
     try {
-      windows = await this.dataSource.query(
-        `WITH counted AS (${countAttemptSql(1)}),
-         admitted AS (SELECT 1 FROM counted WHERE hits <= $5),
-         reset AS (${resetThrottleSql(6)} AND EXISTS (SELECT 1 FROM admitted)),
-         audited AS (${insertAuditRowSql(7)} WHERE EXISTS (SELECT 1 FROM admitted))
-       SELECT window_start, hits FROM counted`,
-        [
-          ...countAttemptParams('login', ctx.sourceAddress, now),
-          limit,
-          user.userId,
-          ...AUDIT_COLUMNS.map((c) => row[c]),
-        ],
-      );
+      // group commit with other sessions' logins (figure 2); settles after the commit
+      window = await this.logins.submit({
+        sourceAddress: ctx.sourceAddress,
+        perMinute: limit,
+        subject: user.userId,
+        audit: row,
+        now,
+      });
     } catch (error) {
       // the statement failed (server error): the attempt is audited as such, best effort
       return this.audit.action(
@@ -331,7 +321,7 @@ export class AuthService {
       );
     }
     // beyond the limit nothing but the count was written: 2503, unaudited (as for UPA)
-    checkRateWindow(windows[0], limit, now);
+    checkRateWindow(window, limit, now);
     return this.authenticated(user, 'sca', identity.certificateSerial);
   }
 

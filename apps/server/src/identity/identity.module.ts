@@ -5,6 +5,7 @@ import { AuthService } from './auth.service.js';
 import { Clock } from './clock.js';
 import { IdentityHousekeeping } from './identity-housekeeping.service.js';
 import { IdentityController } from './identity.controller.js';
+import { LoginBatcher } from './login-batcher.js';
 import { LoginThrottle } from './login-throttle.service.js';
 import { PasswordHasher } from './password-hasher.service.js';
 import { SourceRateLimiter } from './source-rate-limiter.service.js';
@@ -30,6 +31,7 @@ import { UsersService } from './users.service.js';
     Clock,
     IdentityHousekeeping,
     UserStateCache,
+    LoginBatcher,
   ],
   exports: [UsersService, AuthService, UserStateCache],
 })

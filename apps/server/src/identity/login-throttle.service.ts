@@ -45,11 +45,6 @@ export function secondsUntil(until: Date, now: Date): number {
  * user exists, so a lock tells nothing about which accounts exist. Every method takes
  * the caller's EntityManager (its transaction, when it has one).
  */
-/** Resets the failure count of the subject `$param` (a successful login, spec §6.3). */
-export function resetThrottleSql(param = 1): string {
-  return `DELETE FROM irp_login_throttle WHERE subject = $${param}`;
-}
-
 @Injectable()
 export class LoginThrottle {
   /** Seconds left of a lock of `subject`, 0 when not locked. `forUpdate` locks the row. */
@@ -119,7 +114,7 @@ export class LoginThrottle {
 
   /** A successful login: forget the failures and the streak of `subject` (spec §6.3). */
   async reset(manager: EntityManager, subject: string): Promise<void> {
-    await manager.query(resetThrottleSql(), [subject]);
+    await manager.query(`DELETE FROM irp_login_throttle WHERE subject = $1`, [subject]);
   }
 
   /** Drops rows that no longer affect anything: no failure in the window, streak over. */

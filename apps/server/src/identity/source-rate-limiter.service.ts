@@ -49,27 +49,6 @@ export interface RateWindow {
   hits: number;
 }
 
-/**
- * The statement that counts one attempt and returns the window (`window_start`,
- * `hits`), with its parameters at `$first`…`$first + 3` — for a caller that counts
- * the attempt inside a statement of its own (a data-modifying CTE).
- */
-export function countAttemptSql(first: number): string {
-  const [bucket, source, now, windowOpen] = [first, first + 1, first + 2, first + 3].map(
-    (n) => `$${n}`,
-  );
-  return `INSERT INTO irp_rate_limit AS r (bucket, source, window_start, hits) VALUES (${bucket}, ${source}, ${now}, 1)
-       ON CONFLICT (bucket, source) DO UPDATE SET
-         window_start = CASE WHEN r.window_start <= ${windowOpen} THEN EXCLUDED.window_start ELSE r.window_start END,
-         hits = CASE WHEN r.window_start <= ${windowOpen} THEN 1 ELSE r.hits + 1 END
-       RETURNING window_start, hits`;
-}
-
-/** The parameters of {@link countAttemptSql}. */
-export function countAttemptParams(bucket: RateBucket, source: string, now: Date): unknown[] {
-  return [bucket, rateSourceKey(source), now, new Date(now.getTime() - RATE_WINDOW_MS)];
-}
-
 /** 2503 with `retryAfter` when `window` counts more than `perMinute` attempts. */
 export function checkRateWindow(
   window: RateWindow | undefined,
@@ -106,8 +85,12 @@ export class SourceRateLimiter {
     now: Date,
   ): Promise<void> {
     const rows: RateWindow[] = await manager.query(
-      countAttemptSql(1),
-      countAttemptParams(bucket, source, now),
+      `INSERT INTO irp_rate_limit AS r (bucket, source, window_start, hits) VALUES ($1, $2, $3, 1)
+       ON CONFLICT (bucket, source) DO UPDATE SET
+         window_start = CASE WHEN r.window_start <= $4 THEN EXCLUDED.window_start ELSE r.window_start END,
+         hits = CASE WHEN r.window_start <= $4 THEN 1 ELSE r.hits + 1 END
+       RETURNING window_start, hits`,
+      [bucket, rateSourceKey(source), now, new Date(now.getTime() - RATE_WINDOW_MS)],
     );
     checkRateWindow(rows[0], perMinute, now);
   }
