@@ -17,7 +17,9 @@
 //   trace-<pid>-events.csv    kind,startAbs,durationMs,detail
 //       `gc` entries (detail: the GC kind: 1 minor, 2 major, 4 incremental, 8 weakcb)
 //       and `stall` entries: gaps of more than 4 ms between ticks of a 1 ms interval
-//       timer, i.e. event-loop iterations that blocked (start = the last tick before).
+//       timer, i.e. event-loop iterations that blocked (start = the last tick before;
+//       detail: the gap in µs of the monotonic clock, `<start>-<end>`, the clock of a
+//       `node --cpu-prof` profile: bench/stall-profile.mjs tells what ran in the stalls).
 //
 // All times are absolute milliseconds since the epoch (performance.timeOrigin +
 // performance.now()), comparable with the client rows of bench/worker.mjs on the same
@@ -57,13 +59,19 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
+const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
 let lastTick = performance.now();
+let lastTickMicros = monotonicMicros();
 setInterval(() => {
   const now = performance.now();
+  const nowMicros = monotonicMicros();
   if (now - lastTick > STALL_MS) {
-    events.push(`stall,${(origin + lastTick).toFixed(3)},${(now - lastTick).toFixed(3)},`);
+    events.push(
+      `stall,${(origin + lastTick).toFixed(3)},${(now - lastTick).toFixed(3)},${lastTickMicros}-${nowMicros}`,
+    );
   }
   lastTick = now;
+  lastTickMicros = nowMicros;
 }, 1).unref();
 
 function flush() {
