@@ -148,9 +148,22 @@ export async function startServer(env, { profileDir } = {}) {
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   // BENCH_SERVER_FLAGS: Node flags for the server, for experiments (e.g. --trace-gc)
   const flags = (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean);
+  // BENCH_SERVER_ENV: `NAME=value …` for the server's environment (e.g. MALLOC_ARENA_MAX=2)
+  const extraEnv = Object.fromEntries(
+    (process.env.BENCH_SERVER_ENV ?? '')
+      .split(' ')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
   const child = spawn(process.execPath, [...profile, ...flags, 'apps/server/dist/main.js'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, IRP_LOG_LEVEL: 'warn', ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      IRP_LOG_LEVEL: 'warn',
+      ...extraEnv,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   serverPids.add(child.pid);
