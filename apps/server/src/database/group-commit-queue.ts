@@ -84,8 +84,3 @@ export abstract class GroupCommitQueue<I, O> {
     }
   }
 }
-
-/** The first `max` items of `queue` in arrival order, taken off it. */
-export function takeFirst<T>(queue: T[], max: number): T[] {
-  return queue.splice(0, max);
-}

@@ -10,7 +10,6 @@ import {
   CommitOutcomeUnknown,
   GroupCommitQueue,
   type Queued,
-  takeFirst,
 } from '../database/group-commit-queue.js';
 import { type PreparedStatement, preparedQuery } from '../database/prepared-query.js';
 import { RATE_WINDOW_MS, type RateWindow, rateSourceKey } from './source-rate-limiter.service.js';
@@ -117,7 +116,8 @@ export class LoginBatcher
   }
 
   protected take(): Pending[] {
-    return takeFirst(this.queue, MAX_LOGIN_BATCH);
+    // in arrival order
+    return this.queue.splice(0, MAX_LOGIN_BATCH);
   }
 
   protected async run(batch: Pending[]): Promise<void> {
