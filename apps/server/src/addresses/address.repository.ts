@@ -92,6 +92,16 @@ const BINDING_COLUMN_LIST = [
 
 const BINDING_COLUMNS = BINDING_COLUMN_LIST.join(', ');
 
+/** A binding upsert's conflict clause: a device's new registration replaces every field but its creation time. */
+const UPSERT_BINDING_CONFLICT = `ON CONFLICT (user_key, device) DO UPDATE SET
+           addresses = excluded.addresses, presence_status = excluded.presence_status,
+           presence_note = excluded.presence_note, service = excluded.service,
+           observed_address = excluded.observed_address, observed_port = excluded.observed_port,
+           certificate_serial = excluded.certificate_serial, attestation_cert = excluded.attestation_cert,
+           attestation_alg = excluded.attestation_alg, attestation_text = excluded.attestation_text,
+           attestation_signature = excluded.attestation_signature,
+           updated_at = excluded.updated_at, expires_at = excluded.expires_at`;
+
 interface BindingRow {
   device: string;
   addresses: CanonicalAddress[];
@@ -203,14 +213,7 @@ export class AddressRepository {
          SELECT $1, $2, $3::jsonb, $4, $5, $6, $7::inet, $8, $9, $10, $11, $12, $13, now(), now(),
            LEAST(to_timestamp(ceil(extract(epoch FROM now()) + $14::int)::float8), coalesce($15::timestamptz, 'infinity'))
          FROM live WHERE live.n < $16
-         ON CONFLICT (user_key, device) DO UPDATE SET
-           addresses = excluded.addresses, presence_status = excluded.presence_status,
-           presence_note = excluded.presence_note, service = excluded.service,
-           observed_address = excluded.observed_address, observed_port = excluded.observed_port,
-           certificate_serial = excluded.certificate_serial, attestation_cert = excluded.attestation_cert,
-           attestation_alg = excluded.attestation_alg, attestation_text = excluded.attestation_text,
-           attestation_signature = excluded.attestation_signature,
-           updated_at = excluded.updated_at, expires_at = excluded.expires_at
+         ${UPSERT_BINDING_CONFLICT}
          RETURNING ${BINDING_COLUMNS}
        )
        SELECT up.*, (SELECT count(*) FROM lapsed) AS lapsed FROM (SELECT 1) AS one LEFT JOIN up ON true`,
@@ -322,14 +325,7 @@ export class AddressRepository {
            now(), now(),
            LEAST(to_timestamp(ceil(extract(epoch FROM now()) + expires)::float8), coalesce(not_after::timestamptz, 'infinity'))
          FROM ok ORDER BY i
-         ON CONFLICT (user_key, device) DO UPDATE SET
-           addresses = excluded.addresses, presence_status = excluded.presence_status,
-           presence_note = excluded.presence_note, service = excluded.service,
-           observed_address = excluded.observed_address, observed_port = excluded.observed_port,
-           certificate_serial = excluded.certificate_serial, attestation_cert = excluded.attestation_cert,
-           attestation_alg = excluded.attestation_alg, attestation_text = excluded.attestation_text,
-           attestation_signature = excluded.attestation_signature,
-           updated_at = excluded.updated_at, expires_at = excluded.expires_at
+         ${UPSERT_BINDING_CONFLICT}
          RETURNING user_key, ${BINDING_COLUMNS}
        ), audit AS (
          INSERT INTO irp_audit_log (${AUDIT_COLUMNS.join(', ')})

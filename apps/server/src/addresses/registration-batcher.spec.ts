@@ -7,6 +7,7 @@ import { ADDRESS_TOPIC, decodeAddressEvent } from './address-events.js';
 import { type ObservedSource } from './address-registry.service.js';
 import { AddressRepository } from './address.repository.js';
 import { CommitOutcomeUnknown } from '../database/group-commit-queue.js';
+import { settle } from '../database/testing/settle.js';
 import { MAX_BATCH } from './registration-batcher.js';
 import {
   type AddressesTestContext,
@@ -17,15 +18,6 @@ import {
 
 const OBSERVED: ObservedSource = { address: '198.51.100.7', family: 'ipv4', port: 50123 };
 const v4 = (address: string) => ({ family: 'ipv4' as const, address });
-
-type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-function settle(p: Promise<unknown>): Promise<Settled> {
-  return p.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-}
 
 /**
  * Group commit of registerAddress (figure 4) on the test database (PostgreSQL or

@@ -3,6 +3,7 @@ import { ResultCode } from '@irp/protocol';
 import { type Actor } from '../audit/actor.js';
 import { auditColumnValues } from '../audit/audit.service.js';
 import { CommitOutcomeUnknown } from '../database/group-commit-queue.js';
+import { settle } from '../database/testing/settle.js';
 import { type SessionPeer } from '../transport/irp-session.js';
 import {
   type AdmittedScaLogin,
@@ -15,16 +16,6 @@ import { type ScaIdentity } from './sca-authenticator.js';
 import { startIdentityServices, type IdentityTestContext } from './testing/identity-testing.js';
 
 const operator: Actor = { kind: 'operator', id: 'ops' };
-
-type Settled =
-  { ok: true; value: { window_start: Date; hits: number } } | { ok: false; error: unknown };
-
-function settle(p: Promise<{ window_start: Date; hits: number }>): Promise<Settled> {
-  return p.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-}
 
 /**
  * Group commit of SCA logins (figure 2) on the test database (PostgreSQL or embedded):
